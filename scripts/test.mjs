@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// The README's test command. Builds the TypeScript (worker threads load the built
+// JS), then runs vitest. When this process may create network devices (root or
+// CAP_NET_ADMIN, and /dev/net/tun exists), the whole run goes into a private network
+// namespace made here with `unshare --net`, so no test touches the host's network.
+// Otherwise the kernel tests report themselves skipped with the reason (and fail
+// under CI=true: see test/integration/kernel.ts).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+
+function run(cmd, argv, env = process.env) {
+  const r = spawnSync(cmd, argv, { stdio: 'inherit', cwd: root, env });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+function hasNetAdmin() {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
+    return m ? (BigInt(`0x${m[1]}`) & (1n << 12n)) !== 0n : false;
+  } catch {
+    return false;
+  }
+}
+
+function which(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).status === 0;
+}
+
+let status = run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
+if (status !== 0) process.exit(status);
+
+const vitest = join(root, 'node_modules/vitest/vitest.mjs');
+let reason = '';
+if (process.platform !== 'linux') reason = `not Linux (${process.platform})`;
+else if (!hasNetAdmin()) reason = 'no CAP_NET_ADMIN (run as root)';
+else if (!existsSync('/dev/net/tun')) reason = '/dev/net/tun does not exist (modprobe tun)';
+else if (!which('unshare')) reason = 'unshare(1) is missing (util-linux), so no private network namespace can be made';
+else if (!which('ip')) reason = 'ip(8) is missing (iproute2), which the kernel tests use to check results';
+
+if (reason) {
+  console.error(`tunctl: kernel tests cannot run: ${reason}`);
+  status = run(process.execPath, [vitest, 'run', ...args], { ...process.env, TUNCTL_KERNEL_UNAVAILABLE: reason });
+} else {
+  // A private mount namespace too, with sysfs mounted again: /sys/class/net shows the
+  // devices of the namespace that mounted sysfs, not of the reader's. A fresh namespace
+  // has its loopback down.
+  status = run('unshare', ['--net', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount -t sysfs sysfs /sys && ip link set lo up && exec "$@"', 'sh', process.execPath, vitest, 'run', ...args], {
+    ...process.env,
+    TUNCTL_PRIVATE_NETNS: '1',
+    // The namespace we left: kernel tests check that they run in another one.
+    TUNCTL_HOST_NETNS: readlinkSync('/proc/self/ns/net'),
+  });
+}
+process.exit(status);

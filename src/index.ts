@@ -1,0 +1,22 @@
+/**
+ * tunctl: Linux TUN/TAP interfaces for Node.js.
+ *
+ * - {@link tunctl}: the low-level synchronous API (create, ioctl configuration, read/write).
+ * - `TunError`: the error every failed system call raises.
+ *
+ * @example
+ * ```ts
+ * import { tunctl, TunError } from 'tunctl';
+ * ```
+ * @module
+ */
+export * as tunctl from './tunctl/index.js';
+export { TunError, isRetryable, isGone } from './native/tunError.js';
+export { Tuncer, TuncerClosedError, type TuncerOptions, type TunEvent, type TuncerState, type TunStats } from './actors/tuncer.js';
+export type { ActiveMode, TuncerExitReason } from './actors/tuncerMachine.js';
+export type { AddressSpec } from './actors/messages.js';
+export {
+  Supervisor, SupervisorError, tuncerChild, TuncerHandle,
+  type SupervisorOptions, type SupervisorEvent, type ChildSpec, type Child, type ExitReason, type Strategy,
+  type RestartType, type ShutdownSpec, type TuncerChildOptions, type TuncerHandleEvent, type BackoffOptions,
+} from './supervisor/index.js';

@@ -1,0 +1,226 @@
+/**
+ * The one typed door into the native addon (`build/Release/tunctl.node`).
+ *
+ * The addon does syscalls only: no defaults, no validation beyond what C++ needs to
+ * stay memory-safe, no policy. Every function is synchronous (these are microsecond
+ * ioctls, and each interface already has a worker thread of its own). A failing
+ * syscall throws an `Error` carrying `errno` (positive, as the C library sets it) and
+ * `syscall` (such as `'ioctl(TUNSETIFF)'`); {@link toTunError} turns it into a
+ * {@link TunError}. Nothing else in the package loads the `.node` file.
+ *
+ * State is kept per Node environment, so the addon loads in any number of worker
+ * threads at once, and every fd opened through {@link NativeBinding.openTun} is closed
+ * when its environment (the main thread or a worker) is torn down, even if JavaScript
+ * never called {@link NativeBinding.close}.
+ *
+ * @module
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+
+/** Kernel constants, read from the kernel headers at build time. */
+export interface NativeConstants {
+  readonly IFF_TUN: number;
+  readonly IFF_TAP: number;
+  readonly IFF_NAPI: number;
+  readonly IFF_NAPI_FRAGS: number;
+  readonly IFF_NO_CARRIER: number;
+  readonly IFF_MULTI_QUEUE: number;
+  readonly IFF_ATTACH_QUEUE: number;
+  readonly IFF_DETACH_QUEUE: number;
+  readonly IFF_PERSIST: number;
+  readonly IFF_NO_PI: number;
+  readonly IFF_ONE_QUEUE: number;
+  readonly IFF_VNET_HDR: number;
+  readonly IFF_TUN_EXCL: number;
+  readonly IFF_NOFILTER: number;
+  readonly TUN_F_CSUM: number;
+  readonly TUN_F_TSO4: number;
+  readonly TUN_F_TSO6: number;
+  readonly TUN_F_TSO_ECN: number;
+  readonly TUN_F_UFO: number;
+  readonly TUN_F_USO4: number;
+  readonly TUN_F_USO6: number;
+  /** ioctl requests whose argument is passed by value. */
+  readonly TUNSETPERSIST: number;
+  readonly TUNSETOWNER: number;
+  readonly TUNSETGROUP: number;
+  readonly TUNSETOFFLOAD: number;
+  readonly TUNSETLINK: number;
+  /** ioctl requests whose argument is a pointer to an int. */
+  readonly TUNSETCARRIER: number;
+  readonly TUNSETSNDBUF: number;
+  readonly TUNSETVNETHDRSZ: number;
+  /** ioctl requests that read an int through a pointer. */
+  readonly TUNGETFEATURES: number;
+  readonly TUNGETSNDBUF: number;
+  readonly TUNGETVNETHDRSZ: number;
+  /** Interface flags (`ifr_flags`) for {@link NativeBinding.ifGetInt}/`ifSetInt`. */
+  readonly IFF_UP: number;
+  readonly IFF_BROADCAST: number;
+  readonly IFF_POINTOPOINT: number;
+  readonly IFF_RUNNING: number;
+  readonly IFF_NOARP: number;
+  readonly IFF_MULTICAST: number;
+  /** Socket ioctls on an interface, by name. */
+  readonly SIOCGIFFLAGS: number;
+  readonly SIOCSIFFLAGS: number;
+  readonly SIOCGIFMTU: number;
+  readonly SIOCSIFMTU: number;
+  readonly SIOCGIFINDEX: number;
+  readonly SIOCGIFTXQLEN: number;
+  readonly SIOCSIFTXQLEN: number;
+  readonly SIOCGIFADDR: number;
+  readonly SIOCSIFADDR: number;
+  readonly SIOCDIFADDR: number;
+  readonly SIOCGIFNETMASK: number;
+  readonly SIOCSIFNETMASK: number;
+  readonly SIOCGIFDSTADDR: number;
+  readonly SIOCSIFDSTADDR: number;
+  readonly SIOCGIFBRDADDR: number;
+  readonly SIOCSIFBRDADDR: number;
+  /** poll(2) event bits for {@link NativeBinding.pollStart}. */
+  readonly POLLIN: number;
+  readonly POLLOUT: number;
+  readonly POLLERR: number;
+  readonly POLLHUP: number;
+}
+
+/** What `TUNGETIFF` reports: the device name and its `IFF_*` flags. */
+export interface NativeIfInfo {
+  readonly name: string;
+  readonly flags: number;
+}
+
+/**
+ * The addon's whole surface. Buffers are `Uint8Array` views (a view of a
+ * `SharedArrayBuffer` works: Node-API on Node 20 cannot take the SAB itself).
+ *
+ * @example
+ * ```ts
+ * import { native } from './binding.js';
+ * const fd = native.openTun(null);
+ * const name = native.setIff(fd, 'tun%d', native.constants.IFF_TUN | native.constants.IFF_NO_PI);
+ * native.close(fd);
+ * ```
+ */
+export interface NativeBinding {
+  readonly constants: NativeConstants;
+
+  /** open("/dev/net/tun", O_RDWR|O_NONBLOCK|O_CLOEXEC), first entering the network
+   *  namespace at `netnsPath` on this thread (setns) and returning to the old one after;
+   *  the fd is tracked and closed at environment teardown. */
+  openTun(netnsPath: string | null): number;
+  /** setns(open(path), CLONE_NEWNET) for the calling thread only, for good: a worker thread
+   *  that owns a device in another namespace enters it once, before opening the device. */
+  enterNetns(path: string): void;
+  /** ioctl(TUNSETIFF) with `name` (may be '' or hold %d) and `flags`; returns the kernel's name. */
+  setIff(fd: number, name: string, flags: number): string;
+  /** ioctl(TUNGETIFF). */
+  getIff(fd: number): NativeIfInfo;
+  /** ioctl(fd, request, value): the argument passed by value (TUNSETPERSIST, OWNER, GROUP, OFFLOAD, LINK). */
+  ioctlValue(fd: number, request: number, value: number): void;
+  /** ioctl(fd, request, &value) with an int (TUNSETCARRIER, SNDBUF, VNETHDRSZ). */
+  ioctlSetInt(fd: number, request: number, value: number): void;
+  /** ioctl(fd, request, &out) and return the int (TUNGETFEATURES, SNDBUF, VNETHDRSZ). */
+  ioctlGetInt(fd: number, request: number): number;
+  /** ioctl(TUNSETQUEUE) with ifr_flags = IFF_ATTACH_QUEUE or IFF_DETACH_QUEUE. */
+  setQueue(fd: number, flags: number): void;
+  /** ioctl(TUNSETTXFILTER): `struct tun_filter { flags, count, addr[count][6] }`; `macs.length` is 6 * count. */
+  setTxFilter(fd: number, flags: number, macs: Uint8Array): void;
+  /** ioctl(TUNATTACHFILTER) with a classic BPF program (8 bytes per `sock_filter`, host order). */
+  attachFilter(fd: number, program: Uint8Array): void;
+  /** ioctl(TUNDETACHFILTER). */
+  detachFilter(fd: number): void;
+  /** close(fd), and stop tracking it. */
+  close(fd: number): void;
+
+  /** read(fd) into `buf[offset, offset+length)`; returns the byte count, or -1 on EAGAIN. */
+  read(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  /** write(fd) of `buf[offset, offset+length)`; returns the byte count, or -1 on EAGAIN. */
+  write(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  /**
+   * Batched read into length-prefixed records: while `end - pos >= 4 + maxRecord` and
+   * fewer than `maxPackets` were read, read(fd) into `buf[pos+4 ...]` (at most
+   * `maxRecord` bytes), store the length as a host-order u32 at `buf[pos]`, and advance
+   * `pos` by `4 + align4(length)`. Stops at EAGAIN. Writes `out[0]` = bytes used,
+   * `out[1]` = packets read, `out[2]` = 1 if it stopped at EAGAIN else 0.
+   * Throws on any other read error (records already stored are kept and counted in `out`).
+   */
+  readRecords(fd: number, buf: Uint8Array, pos: number, end: number, maxRecord: number, maxPackets: number, out: Int32Array): void;
+  /**
+   * Batched write of records stored as {@link NativeBinding.readRecords} stores them, from
+   * `buf[pos, end)`: one write(fd) per record. A record the kernel rejects (EINVAL, EIO,
+   * EFAULT...) is skipped and counted. Stops at EAGAIN before consuming that record.
+   * Writes `out[0]` = bytes consumed, `out[1]` = packets written, `out[2]` = packets
+   * rejected, `out[3]` = 1 if it stopped at EAGAIN, `out[4]` = errno of the last rejection.
+   */
+  writeRecords(fd: number, buf: Uint8Array, pos: number, end: number, out: Int32Array): void;
+
+  /** Watch `fd` with a uv_poll handle on this environment's event loop; `callback(status, events)`
+   *  runs for each readiness (status < 0 is a libuv error). Returns a handle id. */
+  pollStart(fd: number, events: number, callback: (status: number, events: number) => void): number;
+  /** Change the events a poll handle waits for (0 pauses it). */
+  pollUpdate(id: number, events: number): void;
+  /** Stop and close a poll handle; unknown ids are ignored. */
+  pollStop(id: number): void;
+
+  /** Socket ioctl on an interface by name that reads an int field: SIOCGIFFLAGS (ifr_flags),
+   *  SIOCGIFMTU, SIOCGIFINDEX, SIOCGIFTXQLEN. */
+  ifGetInt(name: string, request: number): number;
+  /** Socket ioctl that sets an int field: SIOCSIFFLAGS, SIOCSIFMTU, SIOCSIFTXQLEN. */
+  ifSetInt(name: string, request: number, value: number): void;
+  /** SIOCGIF{ADDR,NETMASK,DSTADDR,BRDADDR} on an AF_INET socket: 4 bytes, or null on EADDRNOTAVAIL. */
+  ifGetAddr4(name: string, request: number): Uint8Array | null;
+  /** SIOCSIF{ADDR,NETMASK,DSTADDR,BRDADDR} on an AF_INET socket with 4 address bytes. */
+  ifSetAddr4(name: string, request: number, addr: Uint8Array): void;
+  /** SIOCSIFADDR / SIOCDIFADDR on an AF_INET6 socket (`struct in6_ifreq`, ifindex looked up). */
+  ifAddr6(name: string, request: number, addr: Uint8Array, prefix: number): void;
+  /** SIOCGIFHWADDR: 6 bytes. */
+  ifGetHwaddr(name: string): Uint8Array;
+  /** SIOCSIFHWADDR with sa_family ARPHRD_ETHER and 6 bytes. */
+  ifSetHwaddr(name: string, mac: Uint8Array): void;
+}
+
+/** Where the compiled addon lives relative to this file, in `src/` (tests) or `dist/`. */
+function addonPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const root = join(here, '..', '..');
+  for (const kind of ['Release', 'Debug']) {
+    const p = join(root, 'build', kind, 'tunctl.node');
+    if (existsSync(p)) return p;
+  }
+  return join(root, 'build', 'Release', 'tunctl.node');
+}
+
+let loaded: NativeBinding | undefined;
+
+/**
+ * Load the addon once per environment (main thread or worker).
+ *
+ * @throws Error when not on Linux, or when the addon was not built (`npm install`).
+ * @example
+ * ```ts
+ * const n = loadNative();
+ * console.log(n.constants.IFF_TUN); // 1
+ * ```
+ */
+export function loadNative(): NativeBinding {
+  if (loaded) return loaded;
+  if (process.platform !== 'linux') {
+    throw new Error(`tunctl: TUN/TAP is supported on Linux only, not on ${process.platform}`);
+  }
+  const require = createRequire(import.meta.url);
+  const path = addonPath();
+  try {
+    loaded = require(path) as NativeBinding;
+  } catch (err) {
+    throw new Error(
+      `tunctl: the native addon could not be loaded from ${path}; run \`npm install\` (it builds the addon with node-gyp): ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  return loaded;
+}

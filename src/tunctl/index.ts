@@ -1,0 +1,28 @@
+/**
+ * The low-level, synchronous TUN/TAP API (Linux): create a device, configure it by
+ * ioctl, move packets on its fd. Everything `tuncer` and the supervisor do is built
+ * on these calls. Exported from the package as the `tunctl` namespace.
+ *
+ * @example
+ * ```ts
+ * import { tunctl } from 'tunctl';
+ * const { fd, name } = tunctl.create('tun%d', { mode: 'tun' });
+ * tunctl.up(name, '198.18.0.1', 24);
+ * const packet = tunctl.read(fd); // null until the kernel sends something
+ * tunctl.close(fd);
+ * ```
+ * @module
+ */
+export { create, features, decodeFeatures, iffFlags, type CreateOptions, type TunHandle, type TunMode, type TunFeatures } from './create.js';
+export {
+  persist, owner, group, carrier, offload, offloadMask, offloadSupport, info, attachQueue, detachQueue,
+  txFilter, attachFilter, detachFilter, encodeBpf, setVnetHdrSize, vnetHdrSize,
+  type OffloadFlags, type TunInfo, type BpfInstruction,
+} from './fdControl.js';
+export {
+  up, down, link, removeAddress, dstaddr, broadcast, ipv4, netmask, setNetmask, mtu, setMtu,
+  txqueuelen, setTxqueuelen, hwaddr, setHwaddr, ifindex, ifFlags, DEFAULT_PREFIX, MTU_RANGE, type Ipv4Config,
+} from './netif.js';
+export { read, readInto, readBatch, write, close, MAX_PACKET } from './packetIo.js';
+export { header, buildTunPi, type TunPi } from '../packet/tunPi.js';
+export { parseVirtioNetHdr, buildVirtioNetHdr, type VirtioNetHdr } from '../packet/virtioNetHdr.js';

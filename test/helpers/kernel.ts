@@ -1,0 +1,83 @@
+/**
+ * Gate for tests that touch the real kernel. They run only inside the private network
+ * namespace that `npm test` (scripts/test.mjs) makes; anywhere else they are reported
+ * as skipped with the reason, and under `CI=true` a skipped kernel test is a failure,
+ * so CI can never go green on nothing.
+ */
+import { describe, it } from 'vitest';
+import { existsSync, readlinkSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+function privateNetns(): boolean {
+  try {
+    const host = process.env.TUNCTL_HOST_NETNS;
+    return host !== undefined && host !== '' && readlinkSync('/proc/self/ns/net') !== host;
+  } catch {
+    return false;
+  }
+}
+
+function unavailable(): string | undefined {
+  if (process.env.TUNCTL_KERNEL_UNAVAILABLE) return process.env.TUNCTL_KERNEL_UNAVAILABLE;
+  if (!existsSync('/dev/net/tun')) return '/dev/net/tun does not exist';
+  if (process.env.TUNCTL_PRIVATE_NETNS !== '1' || !privateNetns()) {
+    return 'not inside the private network namespace that `npm test` makes (run the suite through `npm test`)';
+  }
+  return undefined;
+}
+
+/** Why kernel tests cannot run here, or undefined when they can. */
+export const kernelUnavailable = unavailable();
+
+/** `describe` for kernel tests: runs, skips with a reason, or fails under CI. */
+export function describeKernel(name: string, body: () => void): void {
+  if (!kernelUnavailable) {
+    describe(name, body);
+  } else if (process.env.CI === 'true') {
+    describe(name, () => {
+      it('can reach the kernel (CI=true forbids skipping kernel tests)', () => {
+        throw new Error(`kernel tests cannot run under CI: ${kernelUnavailable}`);
+      });
+    });
+  } else {
+    describe.skipIf(true)(`${name} [skipped: ${kernelUnavailable}]`, body);
+  }
+}
+
+let seq = 0;
+/** A fresh interface name, unique in this run: `<prefix><pid%1000>x<n>`, at most 15 bytes. */
+export function ifname(prefix = 't'): string {
+  seq += 1;
+  return `${prefix}${process.pid % 10000}x${seq}`.slice(0, 15);
+}
+
+/** Run a program (tests only; library code never does). */
+export function sh(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Read a sysfs attribute of a network device, trimmed. */
+export function sysfs(dev: string, attr: string): string {
+  return readFileSync(`/sys/class/net/${dev}/${attr}`, 'utf8').trim();
+}
+
+/** Does a network device of this name exist in this namespace? */
+export function devExists(dev: string): boolean {
+  return existsSync(`/sys/class/net/${dev}`);
+}
+
+/** Names of the TUN/TAP devices in this namespace. */
+export function tunDevices(): string[] {
+  return readdirSync('/sys/class/net').filter((d) => existsSync(`/sys/class/net/${d}/tun_flags`)).sort();
+}
+
+/** Number of open fds of this process. */
+export function openFds(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+/** `ip -j addr show dev X` parsed. */
+export function ipAddrs(dev: string): { family: string; local: string; prefixlen: number; address?: string }[] {
+  const out = JSON.parse(sh('ip', ['-j', 'addr', 'show', 'dev', dev])) as { addr_info: { family: string; local: string; prefixlen: number; address?: string }[] }[];
+  return out[0]?.addr_info ?? [];
+}
