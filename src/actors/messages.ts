@@ -1,0 +1,141 @@
+/**
+ * What the main thread and an interface's worker thread say to each other. Control
+ * only: packets never travel as messages (they go through {@link PacketRing}s).
+ *
+ * @module
+ */
+import { TunError } from '../native/tunError.js';
+import type { CreateOptions } from '../tunctl/create.js';
+
+/** An address to configure: `'198.18.0.1/24'`, `'fd00::1'` (default prefix), or an object. */
+export type AddressSpec = string | { address: string; prefix?: number };
+
+/** Everything the worker needs to open and configure its device. */
+export interface WorkerConfig {
+  readonly name: string;
+  readonly create: Omit<CreateOptions, 'netns'>;
+  readonly netns: string | undefined;
+  readonly persist: boolean | undefined;
+  readonly owner: number | undefined;
+  readonly group: number | undefined;
+  readonly mtu: number | undefined;
+  readonly txqueuelen: number | undefined;
+  readonly hwaddr: string | undefined;
+  readonly addresses: readonly { address: string; prefix: number | undefined }[];
+  readonly up: boolean;
+  readonly rx: SharedArrayBuffer;
+  readonly tx: SharedArrayBuffer;
+  /** Largest packet (with headers) a read can return. */
+  readonly maxRecord: number;
+  /** Most packets read per readiness event before yielding to the worker's event loop. */
+  readonly batch: number;
+}
+
+/** Calls the worker makes on the device's fd. */
+export const FD_OPS = [
+  'persist', 'owner', 'group', 'carrier', 'offload', 'offloadSupport', 'info', 'txFilter',
+  'attachFilter', 'detachFilter', 'attachQueue', 'detachQueue', 'setVnetHdrSize', 'vnetHdrSize',
+] as const;
+/** Calls the worker makes on the device's name, in the device's network namespace. */
+export const NAME_OPS = [
+  'up', 'down', 'link', 'removeAddress', 'dstaddr', 'broadcast', 'ipv4', 'netmask', 'setNetmask',
+  'mtu', 'setMtu', 'txqueuelen', 'setTxqueuelen', 'hwaddr', 'setHwaddr', 'ifindex', 'ifFlags',
+] as const;
+export type FdOp = (typeof FD_OPS)[number];
+export type NameOp = (typeof NAME_OPS)[number];
+/** Requests beyond the tunctl calls: shut down, report counters, inject a fault. */
+export type SpecialOp = 'close' | 'stats' | 'fault';
+
+/** Main → worker. */
+export interface WorkerRequest {
+  readonly id: number;
+  readonly op: FdOp | NameOp | SpecialOp;
+  readonly args: readonly unknown[];
+}
+
+/** Counters kept by the worker. */
+export interface WorkerStats {
+  rxPackets: number;
+  rxBytes: number;
+  txPackets: number;
+  txBytes: number;
+  txErrors: number;
+  /** Times the worker stopped reading because the main thread's ring was full. */
+  rxPauses: number;
+}
+
+/** An error made fit to cross threads (structured clone drops an Error's own fields). */
+export interface WireError {
+  readonly name: string;
+  readonly message: string;
+  readonly errno?: number;
+  readonly syscall?: string;
+  readonly ifname?: string;
+  readonly stack?: string;
+}
+
+/** Worker → main. */
+export type WorkerMessage =
+  | { readonly type: 'ready'; readonly name: string; readonly flags: number; readonly fd: number; readonly created: boolean }
+  | { readonly type: 'reply'; readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly error: WireError }
+  | { readonly type: 'fatal'; readonly phase: 'start' | 'run'; readonly error: WireError };
+
+/**
+ * Flatten an error for `postMessage`.
+ *
+ * @example
+ * ```ts
+ * parentPort.postMessage({ type: 'fatal', phase: 'run', error: toWire(err) });
+ * ```
+ */
+export function toWire(err: unknown): WireError {
+  if (err instanceof TunError) {
+    return { name: err.name, message: err.message, errno: err.errno, syscall: err.syscall, ifname: err.ifname, stack: err.stack };
+  }
+  if (err instanceof Error) return { name: err.name, message: err.message, stack: err.stack };
+  return { name: 'Error', message: String(err) };
+}
+
+/**
+ * Rebuild an error sent with {@link toWire}: a `TunError`, `TypeError`, `RangeError` or `Error`.
+ *
+ * @example
+ * ```ts
+ * worker.on('message', (m) => { if (m.type === 'fatal') reject(fromWire(m.error)); });
+ * ```
+ */
+export function fromWire(w: WireError): Error {
+  let err: Error;
+  if (w.name === 'TunError' && w.errno !== undefined && w.syscall !== undefined) err = new TunError(w.errno, w.syscall, w.ifname);
+  else if (w.name === 'TypeError') err = new TypeError(w.message);
+  else if (w.name === 'RangeError') err = new RangeError(w.message);
+  else {
+    err = new Error(w.message);
+    if (w.name !== 'Error') err.name = w.name;
+  }
+  if (w.stack) err.stack = w.stack;
+  return err;
+}
+
+/**
+ * Normalise an address spec.
+ *
+ * @example
+ * ```ts
+ * parseAddressSpec('198.18.0.1/30'); // { address: '198.18.0.1', prefix: 30 }
+ * ```
+ */
+export function parseAddressSpec(spec: AddressSpec): { address: string; prefix: number | undefined } {
+  if (typeof spec === 'string') {
+    const slash = spec.indexOf('/');
+    if (slash < 0) return { address: spec, prefix: undefined };
+    const prefixText = spec.slice(slash + 1);
+    if (!/^\d{1,3}$/.test(prefixText)) throw new RangeError(`bad prefix in address ${JSON.stringify(spec)}`);
+    return { address: spec.slice(0, slash), prefix: Number(prefixText) };
+  }
+  if (spec === null || typeof spec !== 'object' || typeof spec.address !== 'string') {
+    throw new TypeError(`an address is a string like '198.18.0.1/24' or { address, prefix }, got ${JSON.stringify(spec)}`);
+  }
+  return { address: spec.address, prefix: spec.prefix };
+}

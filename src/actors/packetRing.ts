@@ -1,0 +1,239 @@
+/**
+ * A single-producer single-consumer ring of packets in a SharedArrayBuffer: how
+ * packets cross between an interface's worker thread and the main thread without
+ * one `postMessage` per packet.
+ *
+ * ```
+ *  data: [ len | bytes.. pad ][ len | bytes.. pad ][ free ........ ][ len | ...
+ *        ^R (consumer)                            ^W (producer)
+ * ```
+ * A record is a host-order u32 length, the packet, and padding to 4 bytes (the layout
+ * the addon's `readRecords`/`writeRecords` use). W == R means empty; the producer
+ * never lets W catch up with R. When a record does not fit before the end, the
+ * producer stores the end of the data in WRAP and continues at 0.
+ *
+ * Wake-ups are batched: the producer bumps SEQ and notifies once per batch; the
+ * consumer bumps ACK once per drain, and notifies only if the producer said it is
+ * PAUSED for lack of room.
+ *
+ * @module
+ */
+
+const W = 0;
+const R = 1;
+const WRAP = 2;
+const SEQ = 3;
+const ACK = 4;
+const PAUSED = 5;
+const CLOSED = 6;
+const CTL_WORDS = 16;
+const CTL_BYTES = CTL_WORDS * 4;
+
+/** Bytes a record of `len` packet bytes takes in the ring. */
+export function recordSize(len: number): number {
+  return 4 + ((len + 3) & ~3);
+}
+
+/**
+ * One direction of packet flow between two threads. Both threads make a `PacketRing`
+ * over the same `SharedArrayBuffer`; one only produces, the other only consumes.
+ *
+ * @example
+ * ```ts
+ * const sab = PacketRing.allocate(1 << 20);
+ * const producer = new PacketRing(sab), consumer = new PacketRing(sab);
+ * producer.tryWrite(Buffer.from('hello'));
+ * producer.publish();
+ * consumer.shift(); // <Buffer 68 65 6c 6c 6f>
+ * ```
+ */
+export class PacketRing {
+  /** Control words (positions, counters, flags). */
+  readonly ctl: Int32Array;
+  /** The data area, as bytes. */
+  readonly data: Uint8Array;
+  /** The data area as u32 words, for record lengths. */
+  readonly words: Uint32Array;
+  /** Size of the data area in bytes. */
+  readonly capacity: number;
+  /** Set by {@link reserve}: the writable region. */
+  regionStart = 0;
+  regionEnd = 0;
+  /** Set by {@link readable}: the readable region. */
+  readStart = 0;
+  readEnd = 0;
+
+  /** Allocate the shared memory for a ring with `capacity` data bytes (a multiple of 4). */
+  static allocate(capacity: number): SharedArrayBuffer {
+    if (!Number.isInteger(capacity) || capacity < 1024 || capacity % 4 !== 0) {
+      throw new RangeError(`ring capacity must be a multiple of 4 of at least 1024 bytes, got ${capacity}`);
+    }
+    return new SharedArrayBuffer(CTL_BYTES + capacity);
+  }
+
+  constructor(readonly sab: SharedArrayBuffer) {
+    this.ctl = new Int32Array(sab, 0, CTL_WORDS);
+    this.capacity = sab.byteLength - CTL_BYTES;
+    this.data = new Uint8Array(sab, CTL_BYTES, this.capacity);
+    this.words = new Uint32Array(sab, CTL_BYTES, this.capacity >> 2);
+  }
+
+  // ---- producer side ----
+
+  /**
+   * Find a contiguous free region of at least `minBytes` (producer). Sets
+   * {@link regionStart}/{@link regionEnd} and returns true, or returns false when full.
+   * May wrap to the start of the ring.
+   */
+  reserve(minBytes: number): boolean {
+    const w = Atomics.load(this.ctl, W);
+    const r = Atomics.load(this.ctl, R);
+    if (w >= r) {
+      if (this.capacity - w >= minBytes) {
+        this.regionStart = w;
+        this.regionEnd = this.capacity;
+        return true;
+      }
+      if (r - 4 >= minBytes) {
+        Atomics.store(this.ctl, WRAP, w);
+        Atomics.store(this.ctl, W, 0);
+        this.regionStart = 0;
+        this.regionEnd = r - 4;
+        return true;
+      }
+      return false;
+    }
+    if (r - 4 - w >= minBytes) {
+      this.regionStart = w;
+      this.regionEnd = r - 4;
+      return true;
+    }
+    return false;
+  }
+
+  /** Make the records written up to `end` visible to the consumer (producer). */
+  commit(end: number): void {
+    Atomics.store(this.ctl, W, end);
+  }
+
+  /** Wake the consumer for everything committed so far: once per batch (producer). */
+  publish(): void {
+    Atomics.add(this.ctl, SEQ, 1);
+    Atomics.notify(this.ctl, SEQ);
+  }
+
+  /** Copy one packet in as a record and commit it; false when there is no room (producer). */
+  tryWrite(packet: Uint8Array): boolean {
+    const need = recordSize(packet.length);
+    if (!this.reserve(need)) return false;
+    const pos = this.regionStart;
+    this.words[pos >> 2] = packet.length;
+    this.data.set(packet, pos + 4);
+    this.commit(pos + need);
+    return true;
+  }
+
+  /** Say the producer stopped for lack of room, so the consumer's next ack wakes it. */
+  setPaused(on: boolean): void {
+    Atomics.store(this.ctl, PAUSED, on ? 1 : 0);
+  }
+
+  /** The consumer's progress counter, to wait on with {@link waitAck}. */
+  ackCount(): number {
+    return Atomics.load(this.ctl, ACK);
+  }
+
+  /** Resolve once the consumer acknowledged past `seen` (or at once if it already has). */
+  waitAck(seen: number, timeoutMs?: number): Promise<unknown> | undefined {
+    const r = Atomics.waitAsync(this.ctl, ACK, seen, timeoutMs);
+    return r.async ? r.value : undefined;
+  }
+
+  // ---- consumer side ----
+
+  /**
+   * Find the next contiguous run of records (consumer). Sets
+   * {@link readStart}/{@link readEnd} and returns true, or false when empty.
+   */
+  readable(): boolean {
+    let r = Atomics.load(this.ctl, R);
+    const w = Atomics.load(this.ctl, W);
+    if (r === w) return false;
+    if (r > w) {
+      const limit = Atomics.load(this.ctl, WRAP);
+      if (r >= limit) {
+        r = 0;
+        Atomics.store(this.ctl, R, 0);
+        if (w === 0) return false;
+      } else {
+        this.readStart = r;
+        this.readEnd = limit;
+        return true;
+      }
+    }
+    this.readStart = r;
+    this.readEnd = w;
+    return true;
+  }
+
+  /** Length of the record at `pos`. */
+  lengthAt(pos: number): number {
+    return this.words[pos >> 2] as number;
+  }
+
+  /** Release the records before `pos` to the producer (consumer). */
+  release(pos: number): void {
+    Atomics.store(this.ctl, R, pos);
+  }
+
+  /** Tell the producer that room was made: once per drain (consumer). */
+  ack(): void {
+    Atomics.add(this.ctl, ACK, 1);
+    if (Atomics.load(this.ctl, PAUSED) === 1) Atomics.notify(this.ctl, ACK);
+  }
+
+  /** The producer's batch counter, to wait on with {@link waitData}. */
+  seqCount(): number {
+    return Atomics.load(this.ctl, SEQ);
+  }
+
+  /** Resolve once the producer published past `seen` (or at once if it already has). */
+  waitData(seen: number, timeoutMs?: number): Promise<unknown> | undefined {
+    const r = Atomics.waitAsync(this.ctl, SEQ, seen, timeoutMs);
+    return r.async ? r.value : undefined;
+  }
+
+  /** Copy out and remove one packet, or null when empty (consumer; does not ack). */
+  shift(): Buffer | null {
+    if (!this.readable()) return null;
+    const pos = this.readStart;
+    const len = this.lengthAt(pos);
+    const out = Buffer.allocUnsafe(len);
+    out.set(this.data.subarray(pos + 4, pos + 4 + len));
+    this.release(pos + recordSize(len));
+    return out;
+  }
+
+  /** True when nothing is waiting. */
+  isEmpty(): boolean {
+    const r = Atomics.load(this.ctl, R);
+    const w = Atomics.load(this.ctl, W);
+    return r === w || (r > w && w === 0 && r >= Atomics.load(this.ctl, WRAP));
+  }
+
+  // ---- both sides ----
+
+  /** Mark the ring closed and wake whoever waits on it. */
+  close(): void {
+    Atomics.store(this.ctl, CLOSED, 1);
+    Atomics.add(this.ctl, SEQ, 1);
+    Atomics.add(this.ctl, ACK, 1);
+    Atomics.notify(this.ctl, SEQ);
+    Atomics.notify(this.ctl, ACK);
+  }
+
+  /** True once either side called {@link close}. */
+  get closed(): boolean {
+    return Atomics.load(this.ctl, CLOSED) === 1;
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * The worker thread that owns one interface's fd.
+ *
+ * ```
+ *  kernel ──read()──▶ [uv_poll: readable] ─readRecords─▶ rx ring ──publish──▶ main thread
+ *  kernel ◀─write()── [waitAsync: tx SEQ] ◀writeRecords─ tx ring ◀──trySend── main thread
+ *                      parentPort: control requests and replies only
+ * ```
+ * The fd is opened here and closed here: on `close`, and otherwise by the addon's
+ * environment cleanup hook when this thread ends for any reason (terminate, an
+ * uncaught exception), so no path leaks it.
+ *
+ * @module
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadNative } from '../native/binding.js';
+import { sys } from '../native/tunError.js';
+import * as tunctl from '../tunctl/index.js';
+import { PacketRing } from './packetRing.js';
+import {
+  FD_OPS, NAME_OPS, toWire,
+  type FdOp, type NameOp, type WorkerConfig, type WorkerMessage, type WorkerRequest, type WorkerStats,
+} from './messages.js';
+
+if (!parentPort) throw new Error('tunWorker runs only as a worker thread');
+const port = parentPort;
+const cfg = workerData as WorkerConfig;
+const native = loadNative();
+const c = native.constants;
+
+const rx = new PacketRing(cfg.rx);
+const tx = new PacketRing(cfg.tx);
+const out = new Int32Array(5);
+const stats: WorkerStats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0 };
+
+let fd = -1;
+let name = cfg.name;
+let pollId = -1;
+let closing = false;
+
+function post(msg: WorkerMessage): void {
+  port.postMessage(msg);
+}
+
+function deviceExists(ifname: string): boolean {
+  if (ifname === '' || ifname.includes('%')) return false;
+  try {
+    native.ifGetInt(ifname, c.SIOCGIFINDEX);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Open and configure; on failure undo what we did (a device we made persistent is un-persisted). */
+function start(): boolean {
+  let created = false;
+  try {
+    if (cfg.netns !== undefined) {
+      const path = cfg.netns;
+      // This thread only: the device, its name and every ioctl then live in that namespace.
+      sys(() => native.enterNetns(path));
+    }
+    created = !deviceExists(cfg.name);
+    const h = tunctl.create(cfg.name, cfg.create);
+    fd = h.fd;
+    name = h.name;
+    if (cfg.owner !== undefined) tunctl.owner(fd, cfg.owner);
+    if (cfg.group !== undefined) tunctl.group(fd, cfg.group);
+    if (cfg.persist !== undefined) tunctl.persist(fd, cfg.persist);
+    if (cfg.hwaddr !== undefined) tunctl.setHwaddr(name, cfg.hwaddr);
+    if (cfg.mtu !== undefined) tunctl.setMtu(name, cfg.mtu);
+    if (cfg.txqueuelen !== undefined) tunctl.setTxqueuelen(name, cfg.txqueuelen);
+    for (const a of cfg.addresses) tunctl.up(name, a.address, a.prefix);
+    if (cfg.up && cfg.addresses.length === 0) tunctl.link(name, true);
+    const info = tunctl.info(fd);
+    post({ type: 'ready', name, flags: info.flags, fd, created });
+    return true;
+  } catch (err) {
+    if (fd >= 0) {
+      try {
+        if (created && cfg.persist) tunctl.persist(fd, false);
+      } catch {
+        /* the close below still happens */
+      }
+      native.close(fd);
+      fd = -1;
+    }
+    post({ type: 'fatal', phase: 'start', error: toWire(err) });
+    return false;
+  }
+}
+
+// ---- rx: kernel → ring ----
+
+function onReadable(status: number): void {
+  if (closing) return;
+  if (status < 0) {
+    fatal(new Error(`poll on ${name} failed with libuv status ${status}`));
+    return;
+  }
+  let budget = cfg.batch;
+  let moved = false;
+  while (budget > 0) {
+    const seen = rx.ackCount();
+    if (!rx.reserve(4 + cfg.maxRecord)) {
+      pauseRx(seen);
+      break;
+    }
+    try {
+      native.readRecords(fd, rx.data, rx.regionStart, rx.regionEnd, cfg.maxRecord, budget, out);
+    } catch (err) {
+      fatal(err);
+      return;
+    }
+    const bytes = out[0] as number;
+    const packets = out[1] as number;
+    if (packets > 0) {
+      rx.commit(rx.regionStart + bytes);
+      stats.rxPackets += packets;
+      stats.rxBytes += bytes - 4 * packets; // includes padding: close enough for a rate
+      budget -= packets;
+      moved = true;
+    }
+    if (out[2] === 1 || packets === 0) break;
+  }
+  if (moved) rx.publish();
+}
+
+/** The main thread is not consuming: stop reading so the kernel queue, not memory, takes the backlog. */
+function pauseRx(seenAck: number): void {
+  native.pollUpdate(pollId, 0);
+  stats.rxPauses += 1;
+  rx.setPaused(true);
+  const resume = (): void => {
+    rx.setPaused(false);
+    if (!closing) native.pollUpdate(pollId, c.POLLIN);
+  };
+  const wait = rx.waitAck(seenAck);
+  if (wait) void wait.then(resume);
+  else resume();
+}
+
+// ---- tx: ring → kernel ----
+
+function drainTx(): void {
+  while (!closing && tx.readable()) {
+    native.writeRecords(fd, tx.data, tx.readStart, tx.readEnd, out);
+    const consumed = out[0] as number;
+    stats.txPackets += out[1] as number;
+    stats.txErrors += out[2] as number;
+    stats.txBytes += consumed - 4 * ((out[1] as number) + (out[2] as number));
+    tx.release(tx.readStart + consumed);
+    tx.ack();
+    if (out[3] === 1) {
+      // The driver pushed back (it hardly ever does): try again on the next turn.
+      setImmediate(drainTx);
+      return;
+    }
+  }
+}
+
+function txLoop(): void {
+  if (closing) return;
+  const seen = tx.seqCount();
+  try {
+    drainTx();
+  } catch (err) {
+    fatal(err);
+    return;
+  }
+  const wait = tx.waitData(seen);
+  if (wait) void wait.then(txLoop);
+  else setImmediate(txLoop);
+}
+
+// ---- control ----
+
+function fatal(err: unknown): void {
+  if (closing) return;
+  closing = true;
+  post({ type: 'fatal', phase: 'run', error: toWire(err) });
+  shutdown();
+}
+
+function shutdown(): void {
+  closing = true;
+  if (pollId >= 0) native.pollStop(pollId);
+  pollId = -1;
+  rx.close();
+  tx.close();
+  if (fd >= 0) native.close(fd);
+  fd = -1;
+}
+
+type Fn = (...args: unknown[]) => unknown;
+const api = tunctl as unknown as Record<FdOp | NameOp, Fn>;
+
+function handle(req: WorkerRequest): unknown {
+  if ((FD_OPS as readonly string[]).includes(req.op)) return api[req.op as FdOp](fd, ...req.args);
+  if ((NAME_OPS as readonly string[]).includes(req.op)) return api[req.op as NameOp](name, ...req.args);
+  switch (req.op) {
+    case 'stats':
+      return { ...stats };
+    case 'close':
+      shutdown();
+      return true;
+    case 'fault':
+      return injectFault(req.args[0]);
+    default:
+      throw new TypeError(`unknown request ${String(req.op)}`);
+  }
+}
+
+/** Faults for tests and chaos drills: the failures the design must survive. */
+function injectFault(kind: unknown): true {
+  switch (kind) {
+    case 'throw':
+      setImmediate(() => {
+        throw new Error(`injected fault in the worker of ${name}`);
+      });
+      return true;
+    case 'hang':
+      setImmediate(() => {
+        for (;;) {
+          /* a worker stuck in JavaScript: only terminate() ends it */
+        }
+      });
+      return true;
+    case 'exit':
+      setImmediate(() => process.exit(3));
+      return true;
+    default:
+      throw new RangeError(`fault must be 'throw', 'hang' or 'exit', got ${String(kind)}`);
+  }
+}
+
+port.on('message', (req: WorkerRequest) => {
+  if (closing && req.op !== 'close' && req.op !== 'stats') {
+    post({ type: 'reply', id: req.id, ok: false, error: { name: 'Error', message: `${name} is closed` } });
+    return;
+  }
+  try {
+    const value = handle(req);
+    post({ type: 'reply', id: req.id, ok: true, value });
+  } catch (err) {
+    post({ type: 'reply', id: req.id, ok: false, error: toWire(err) });
+  }
+});
+
+if (start()) {
+  pollId = native.pollStart(fd, c.POLLIN, onReadable);
+  txLoop();
+}

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { PacketRing, recordSize } from '../../src/actors/packetRing.js';
+
+function packet(seq: number, len: number): Buffer {
+  const b = Buffer.alloc(len);
+  b.writeUInt32BE(seq, 0);
+  for (let i = 4; i < len; i++) b[i] = (seq + i) & 0xff;
+  return b;
+}
+
+describe('PacketRing', () => {
+  it('passes packets in order across many wraps, never losing or duplicating one', () => {
+    const sab = PacketRing.allocate(4096);
+    const p = new PacketRing(sab);
+    const c = new PacketRing(sab);
+    let sent = 0;
+    let got = 0;
+    let seed = 7;
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 700;
+    while (got < 5000) {
+      // produce a burst until full
+      for (let k = rand() % 9; k >= 0; k--) {
+        if (!p.tryWrite(packet(sent, 4 + rand()))) break;
+        sent += 1;
+      }
+      p.publish();
+      for (let k = rand() % 7; k >= 0; k--) {
+        const q = c.shift();
+        if (!q) break;
+        expect(q.readUInt32BE(0)).toBe(got);
+        expect(q.equals(packet(got, q.length))).toBe(true);
+        got += 1;
+      }
+      c.ack();
+    }
+    expect(sent).toBeGreaterThanOrEqual(got);
+  });
+
+  it('reports full instead of overwriting unread records', () => {
+    const sab = PacketRing.allocate(1024);
+    const p = new PacketRing(sab);
+    let n = 0;
+    while (p.tryWrite(Buffer.alloc(100, n))) n += 1;
+    expect(n).toBe(Math.floor((1024 - 4) / recordSize(100)));
+    const c = new PacketRing(sab);
+    expect(c.shift()?.[0]).toBe(0);
+    expect(p.tryWrite(Buffer.alloc(100, 99))).toBe(false); // one record freed: the producer keeps a gap
+    expect(c.shift()?.[0]).toBe(1);
+    expect(p.tryWrite(Buffer.alloc(100, 99))).toBe(true); // wraps to the start
+    for (let i = 2; i < n; i++) expect(c.shift()?.[0]).toBe(i);
+    expect(c.shift()?.[0]).toBe(99);
+    expect(c.shift()).toBeNull();
+    expect(c.isEmpty()).toBe(true);
+  });
+
+  it('rejects capacities that are not usable', () => {
+    expect(() => PacketRing.allocate(1000)).toThrow(RangeError);
+    expect(() => PacketRing.allocate(1022)).toThrow(RangeError);
+  });
+
+  it('carries 200 000 packets between two threads with batched wake-ups', async () => {
+    const sab = PacketRing.allocate(1 << 16);
+    const total = 200_000;
+    // The producer thread runs plain JS that mirrors PacketRing.tryWrite on the same layout.
+    const worker = new Worker(
+      `
+      const { workerData } = require('node:worker_threads');
+      const { sab, total } = workerData;
+      const ctl = new Int32Array(sab, 0, 16);
+      const cap = sab.byteLength - 64;
+      const data = new Uint8Array(sab, 64, cap);
+      const words = new Uint32Array(sab, 64, cap >> 2);
+      function reserve(need) {
+        const w = Atomics.load(ctl, 0), r = Atomics.load(ctl, 1);
+        if (w >= r) {
+          if (cap - w >= need) return w;
+          if (r - 4 >= need) { Atomics.store(ctl, 2, w); Atomics.store(ctl, 0, 0); return 0; }
+          return -1;
+        }
+        return r - 4 - w >= need ? w : -1;
+      }
+      let i = 0;
+      while (i < total) {
+        let batch = 0;
+        while (i < total && batch < 64) {
+          const len = 20 + (i % 300);
+          const need = 4 + ((len + 3) & ~3);
+          const pos = reserve(need);
+          if (pos < 0) break;
+          words[pos >> 2] = len;
+          data[pos + 4] = i & 0xff; data[pos + 5] = (i >> 8) & 0xff; data[pos + 6] = (i >> 16) & 0xff;
+          Atomics.store(ctl, 0, pos + need);
+          i++; batch++;
+        }
+        Atomics.add(ctl, 3, 1); Atomics.notify(ctl, 3);
+        if (batch === 0) { const seen = Atomics.load(ctl, 4); Atomics.store(ctl, 5, 1); Atomics.wait(ctl, 4, seen, 50); Atomics.store(ctl, 5, 0); }
+      }
+      `,
+      { eval: true, workerData: { sab, total } },
+    );
+    worker.on('error', (e) => {
+      throw e;
+    });
+    const c = new PacketRing(sab);
+    let got = 0;
+    let mismatches = 0;
+    while (got < total) {
+      const seen = c.seqCount();
+      let q: Buffer | null;
+      let drained = 0;
+      while ((q = c.shift())) {
+        const seq = q[0]! | (q[1]! << 8) | (q[2]! << 16);
+        if (seq !== (got & 0xffffff) || q.length !== 20 + (got % 300)) mismatches += 1;
+        got += 1;
+        drained += 1;
+      }
+      if (drained) c.ack();
+      else await c.waitData(seen, 1000);
+    }
+    await worker.terminate();
+    expect(mismatches).toBe(0);
+    expect(got).toBe(total);
+  });
+});
