@@ -20,3 +20,4 @@ export * from './supervisor.js';
 export * from './supervisorError.js';
 export * from './supervisorEvent.js';
 export * from './supervisorResult.js';
+export * from './tuncerHandle.js';

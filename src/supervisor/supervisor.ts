@@ -64,6 +64,8 @@ import { restartIntensity } from './restartIntensity.js';
 import { shutdownChild } from './shutdownChild.js';
 import { planRestart, type Strategy } from './strategy.js';
 import { SupervisorError } from './supervisorError.js';
+import { TuncerHandle } from './tuncerHandle.js';
+import type { Tuncer } from '../actors/tuncer.js';
 import { logSupervisorEvent, type SupervisorEvent, type SupervisorExitCause } from './supervisorEvent.js';
 import type {
   ChildCounts,
@@ -448,6 +450,20 @@ export class Supervisor<C extends Child = Child> implements Child {
       this.#remove(rec);
       return { ok: true };
     });
+  }
+
+  /**
+   * A stable handle on the interface child `id`: its `packets$` and `events$` keep flowing
+   * across restarts, and `send`/`recv` wait for a restart in progress (see {@link TuncerHandle}).
+   *
+   * @example
+   * ```ts
+   * const tun0 = sup.child('tun0');
+   * tun0.packets$.subscribe((p) => console.log(p.length));
+   * ```
+   */
+  child(this: Supervisor<Tuncer>, id: string): TuncerHandle {
+    return new TuncerHandle(this, id);
   }
 
   /**

@@ -1,0 +1,188 @@
+/**
+ * Supervised interfaces: a child spec that starts a {@link Tuncer}, and a handle whose
+ * streams and calls survive the restarts of the interface behind it.
+ *
+ * ```
+ *  Supervisor ──instance$(id)──▶ Tuncer #1 ──crash──▶ (restart) ──▶ Tuncer #2 ...
+ *       │                            │                                   │
+ *       └──────── TuncerHandle ◀─────┴─ packets$ / events$ ──────────────┘
+ *                 send / recv wait for the running instance
+ * ```
+ * @module
+ */
+import { EMPTY, Observable, Subject, catchError, filter, map, merge, switchMap, takeUntil, last, defaultIfEmpty } from 'rxjs';
+import { Tuncer, TuncerClosedError, type TuncerOptions, type TunEvent } from '../actors/tuncer.js';
+import type { ActiveMode } from '../actors/tuncerMachine.js';
+import type { ChildSpec, RestartType, ShutdownSpec } from './childSpec.js';
+import type { Supervisor } from './supervisor.js';
+import type { SupervisorEvent } from './supervisorEvent.js';
+
+/** Options of {@link tuncerChild}: the interface's own options, and how it is supervised. */
+export interface TuncerChildOptions extends TuncerOptions {
+  /** Child id (default: the interface name). */
+  id?: string;
+  restart?: RestartType;
+  shutdown?: ShutdownSpec;
+  significant?: boolean;
+}
+
+/**
+ * A child spec that starts an interface with these options, and starts it again with
+ * the same options after a failure: same name, mode, flags, addresses, MTU, owner, group
+ * and active setting. A persistent device is re-attached by name, not re-created.
+ *
+ * @example
+ * ```ts
+ * const sup = await Supervisor.start({
+ *   strategy: 'one_for_one',
+ *   children: [tuncerChild({ name: 'tun0', mode: 'tun', addresses: ['198.18.0.1/24'] })],
+ * });
+ * ```
+ */
+export function tuncerChild(opts: TuncerChildOptions): ChildSpec<Tuncer> {
+  const { id, restart, shutdown, significant, ...tun } = opts;
+  const childId = id ?? tun.name;
+  if (childId === undefined || childId === '' || childId.includes('%')) {
+    throw new TypeError('a supervised interface needs an id, or a fixed name to use as one (so it comes back under the same name)');
+  }
+  return {
+    id: childId,
+    start: () => Tuncer.create(tun),
+    ...(restart !== undefined ? { restart } : {}),
+    ...(shutdown !== undefined ? { shutdown } : {}),
+    ...(significant !== undefined ? { significant } : {}),
+    type: 'worker',
+  };
+}
+
+/** What a {@link TuncerHandle} reports: the interface's own events, plus its restarts. */
+export type TuncerHandleEvent =
+  | TunEvent
+  | { type: 'restarting'; delayMs: number }
+  | { type: 'restarted' }
+  | { type: 'gone' };
+
+/**
+ * A stable handle on a supervised interface: `packets$` and `events$` keep flowing
+ * across restarts (a restart is an event, not a completion), `send`/`recv` wait for a
+ * restart in progress, and fail with a clear error once the child is gone for good.
+ * Settings made through the handle (`setopt`) are applied again to each new instance.
+ *
+ * @example
+ * ```ts
+ * const tun0 = new TuncerHandle(sup, 'tun0');
+ * tun0.setopt({ active: true });
+ * tun0.packets$.subscribe((p) => console.log(p.length)); // survives worker crashes
+ * ```
+ */
+export class TuncerHandle {
+  readonly #sup: Supervisor<Tuncer>;
+  readonly #id: string;
+  #active: ActiveMode | undefined;
+  readonly #done = new Subject<void>();
+  /** Packets of whichever instance is running; completes when the child is gone for good. */
+  readonly packets$: Observable<Buffer>;
+  /** The running instance's events and the supervisor's restarts of it. */
+  readonly events$: Observable<TuncerHandleEvent>;
+
+  constructor(sup: Supervisor<Tuncer>, id: string) {
+    this.#sup = sup;
+    this.#id = id;
+    const instances = sup.instance$(id);
+    const gone = instances.pipe(last(null, null), defaultIfEmpty(null));
+    gone.subscribe(() => {
+      this.#done.next();
+      this.#done.complete();
+    });
+    instances.pipe(takeUntil(this.#done)).subscribe((t) => {
+      if (t && this.#active !== undefined) {
+        try {
+          t.setopt({ active: this.#active });
+        } catch {
+          /* the instance ended already; the next one gets it */
+        }
+      }
+    });
+    this.packets$ = instances.pipe(
+      switchMap((t) => (t ? t.packets$.pipe(catchError(() => EMPTY)) : EMPTY)),
+      takeUntil(this.#done),
+    );
+    const own = instances.pipe(switchMap((t) => (t ? t.events$.pipe(catchError(() => EMPTY)) : EMPTY)));
+    const sups = sup.events$.pipe(
+      filter((e: SupervisorEvent) => 'id' in e && e.id === id && (e.type === 'child.restarting' || (e.type === 'child.started' && e.restart))),
+      map((e): TuncerHandleEvent => (e.type === 'child.restarting' ? { type: 'restarting', delayMs: e.delayMs } : { type: 'restarted' })),
+    );
+    this.events$ = merge(own, sups, gone.pipe(map((): TuncerHandleEvent => ({ type: 'gone' })))).pipe(takeUntil(this.#done.pipe(last(undefined, undefined))));
+  }
+
+  /** The child id. */
+  get id(): string {
+    return this.#id;
+  }
+
+  /**
+   * The running instance, waiting for a restart in progress.
+   *
+   * @example
+   * ```ts
+   * const tun = await handle.current(AbortSignal.timeout(5000));
+   * ```
+   */
+  current(signal?: AbortSignal): Promise<Tuncer> {
+    return this.#sup.whenRunning(this.#id, signal);
+  }
+
+  /**
+   * Send one packet through the running instance (waiting for a restart in progress).
+   *
+   * @example
+   * ```ts
+   * await handle.send(packet);
+   * ```
+   */
+  async send(packet: Uint8Array, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const t = await this.current(signal);
+      try {
+        await t.send(packet);
+        return;
+      } catch (err) {
+        if (!(err instanceof TuncerClosedError)) throw err;
+      }
+    }
+  }
+
+  /**
+   * Receive the next packet in passive mode from whichever instance is running.
+   *
+   * @example
+   * ```ts
+   * const p = await handle.recv({ signal: AbortSignal.timeout(1000) });
+   * ```
+   */
+  async recv(opts: { size?: number; signal?: AbortSignal } = {}): Promise<Buffer> {
+    for (;;) {
+      const t = await this.current(opts.signal);
+      try {
+        return await t.recv(opts);
+      } catch (err) {
+        if (!(err instanceof TuncerClosedError)) throw err;
+      }
+    }
+  }
+
+  /**
+   * Set the delivery mode now and on every instance after a restart.
+   *
+   * @example
+   * ```ts
+   * handle.setopt({ active: true });
+   * ```
+   */
+  setopt(opts: { active: ActiveMode }): void {
+    this.#active = opts.active;
+    // A running instance takes it now; one being restarted gets it when it appears.
+    const now = this.#sup.whichChildren().find((c) => c.id === this.#id)?.child;
+    if (now instanceof Tuncer) now.setopt(opts);
+  }
+}

@@ -1,0 +1,166 @@
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Supervisor, tuncerChild, Tuncer, type SupervisorEvent, type TuncerHandleEvent } from '../../src/index.js';
+import { buildIcmp4EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.js';
+import { describeKernel, devExists, ifname, openFds, sysfs, tunDevices } from '../helpers/kernel.js';
+
+let sups: Supervisor<Tuncer>[] = [];
+let baseline: { fds: number; devs: string[] };
+beforeEach(() => {
+  baseline = { fds: openFds(), devs: tunDevices() };
+});
+afterEach(async () => {
+  await Promise.all(sups.splice(0).map((s) => s.stop().catch(() => undefined)));
+});
+
+async function expectNoLeak(): Promise<void> {
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline && (openFds() !== baseline.fds || tunDevices().join() !== baseline.devs.join())) await sleep(20);
+  expect(tunDevices()).toEqual(baseline.devs);
+  expect(openFds()).toBe(baseline.fds);
+}
+
+function spec(name: string, net: number, extra: Parameters<typeof tuncerChild>[0] = {}) {
+  return tuncerChild({ name, mode: 'tun', addresses: [`198.18.${net}.1/24`], ...extra });
+}
+
+async function start(opts: Parameters<typeof Supervisor.start<Tuncer>>[0]): Promise<{ sup: Supervisor<Tuncer>; events: SupervisorEvent[] }> {
+  const events: SupervisorEvent[] = [];
+  const sup = await Supervisor.start<Tuncer>({ ...opts, observer: { next: (e) => events.push(e) } });
+  sups.push(sup);
+  return { sup, events };
+}
+
+/** Ping the interface's own address through the tun; resolves with the reply's seq. */
+async function ping(t: Tuncer, net: number, seq: number): Promise<number> {
+  writeFileSync(`/proc/sys/net/ipv6/conf/${t.devname}/disable_ipv6`, '1');
+  await t.send(buildIcmp4EchoRequest({ src: `198.18.${net}.2`, dst: `198.18.${net}.1`, id: net, seq }));
+  const signal = AbortSignal.timeout(3000);
+  for (;;) {
+    const e = parseIcmpEcho(await t.recv({ signal }));
+    if (e?.type === 'reply' && e.seq === seq) return e.seq;
+  }
+}
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(10);
+  }
+}
+
+describeKernel('Supervisor with real interfaces', () => {
+  it('restarts a crashed interface configured as before; its handle keeps flowing', async () => {
+    const name = ifname('s');
+    const { sup, events } = await start({ strategy: 'one_for_one', intensity: 3, period: 5, children: [spec(name, 20, { mtu: 1400 })] });
+    const first = await sup.whenRunning(name);
+    expect(await ping(first, 20, 1)).toBe(1);
+    const handle = sup.child(name);
+    const hev: TuncerHandleEvent[] = [];
+    handle.events$.subscribe((e) => hev.push(e));
+    const packets: Buffer[] = [];
+    handle.packets$.subscribe((p) => packets.push(p));
+    handle.setopt({ active: true });
+
+    await first.injectFault('throw');
+    await until(() => events.some((e) => e.type === 'child.started' && e.restart));
+    const second = await sup.whenRunning(name);
+    expect(second).not.toBe(first);
+    expect(second.devname).toBe(name);
+    expect(sysfs(name, 'mtu')).toBe('1400');
+    expect(second.state).toBe('active'); // the handle's setting came back with it
+    writeFileSync(`/proc/sys/net/ipv6/conf/${name}/disable_ipv6`, '1');
+    await handle.send(buildIcmp4EchoRequest({ src: '198.18.20.2', dst: '198.18.20.1', id: 20, seq: 2 }));
+    await until(() => packets.some((p) => parseIcmpEcho(p)?.seq === 2));
+    expect(hev.map((e) => e.type)).toEqual(expect.arrayContaining(['exit', 'restarted']));
+    expect(events.filter((e) => e.type === 'child.exited').map((e) => (e as { abnormal: boolean }).abnormal)).toEqual([true]);
+  });
+
+  it('one_for_all restarts every sibling; rest_for_one the later ones only', async () => {
+    const [a, b, c] = [ifname('a'), ifname('b'), ifname('c')];
+    const all = await start({ strategy: 'one_for_all', intensity: 5, children: [spec(a, 21), spec(b, 22)] });
+    const [a1, b1] = [await all.sup.whenRunning(a), await all.sup.whenRunning(b)];
+    await b1.injectFault('throw');
+    await until(() => all.events.filter((e) => e.type === 'child.started' && e.restart).length === 2);
+    const [a2, b2] = [await all.sup.whenRunning(a), await all.sup.whenRunning(b)];
+    expect(a2).not.toBe(a1);
+    expect(b2).not.toBe(b1);
+    expect(await ping(a2, 21, 3)).toBe(3);
+    await all.sup.stop();
+
+    const rest = await start({ strategy: 'rest_for_one', intensity: 5, children: [spec(a, 21), spec(b, 22), spec(c, 23)] });
+    const [ra, rb, rc] = [await rest.sup.whenRunning(a), await rest.sup.whenRunning(b), await rest.sup.whenRunning(c)];
+    await rb.injectFault('exit');
+    await until(() => rest.events.filter((e) => e.type === 'child.started' && e.restart).length === 2);
+    expect(await rest.sup.whenRunning(a)).toBe(ra);
+    expect(await rest.sup.whenRunning(b)).not.toBe(rb);
+    expect(await rest.sup.whenRunning(c)).not.toBe(rc);
+    const restarted = rest.events.filter((e) => e.type === 'child.started' && e.restart).map((e) => (e as { id: string }).id);
+    expect(restarted).toEqual([b, c]);
+    expect(await ping(await rest.sup.whenRunning(c), 23, 4)).toBe(4);
+  });
+
+  it('an intensity overrun stops everything, closing every fd and removing every device', async () => {
+    const [a, b] = [ifname('i'), ifname('j')];
+    const { sup, events } = await start({ strategy: 'one_for_one', intensity: 1, period: 10, children: [spec(a, 24), spec(b, 25)] });
+    await (await sup.whenRunning(a)).injectFault('throw');
+    await until(() => events.some((e) => e.type === 'child.started' && e.restart));
+    await (await sup.whenRunning(a)).injectFault('throw');
+    const reason = await sup.exit;
+    expect(reason).toBe('shutdown');
+    expect(events.some((e) => e.type === 'supervisor.max_intensity')).toBe(true);
+    expect(devExists(a) || devExists(b)).toBe(false);
+    await expectNoLeak();
+  });
+
+  it('a persistent device is re-attached after a crash, not re-created', async () => {
+    const name = ifname('r');
+    const { sup, events } = await start({ strategy: 'one_for_one', intensity: 3, children: [spec(name, 26, { persist: true })] });
+    const index = sysfs(name, 'ifindex');
+    await (await sup.whenRunning(name)).injectFault('throw');
+    await until(() => events.some((e) => e.type === 'child.started' && e.restart));
+    expect(sysfs(name, 'ifindex')).toBe(index); // the same device
+    expect(await ping(await sup.whenRunning(name), 26, 5)).toBe(5);
+    const t = await sup.whenRunning(name);
+    await t.persist(false);
+    await sup.stop();
+    expect(devExists(name)).toBe(false);
+  });
+
+  it('a supervisor shut down while a child waits to restart leaves nothing behind', async () => {
+    const name = ifname('w');
+    const { sup, events } = await start({
+      strategy: 'one_for_one',
+      intensity: 5,
+      backoff: { minMs: 400, maxMs: 1000, randomFactor: 0, resetAfterMs: 10_000 },
+      children: [spec(name, 27)],
+    });
+    await (await sup.whenRunning(name)).injectFault('throw');
+    await until(() => events.some((e) => e.type === 'child.restarting'));
+    await sup.stop();
+    await sleep(600); // past the backoff: no late start may happen
+    expect(events.filter((e) => e.type === 'child.started' && e.restart)).toHaveLength(0);
+    expect(devExists(name)).toBe(false);
+    await expectNoLeak();
+  });
+
+  it('terminateChild kills a worker that ignores the stop after its shutdown time', async () => {
+    const name = ifname('h');
+    const { sup } = await start({ strategy: 'one_for_one', children: [spec(name, 28, { shutdown: 300 })] });
+    const t = await sup.whenRunning(name);
+    await t.injectFault('hang');
+    await sleep(50); // let the worker start spinning
+    const started = Date.now();
+    const r = await sup.terminateChild(name);
+    const took = Date.now() - started;
+    expect(r.ok).toBe(true);
+    expect(took).toBeGreaterThanOrEqual(290);
+    expect(await t.exit).toBe('killed');
+    expect(devExists(name)).toBe(false);
+    expect(sup.whichChildren()).toEqual([{ id: name, child: undefined, type: 'worker' }]);
+    expect((await sup.restartChild(name)).ok).toBe(true);
+    expect(devExists(name)).toBe(true);
+  });
+});
