@@ -69,14 +69,13 @@ export function readBatch(fd: number, max = 64): Buffer[] {
   assertInt(max, 'max', 1, 4096);
   const n = loadNative();
   const out = batchOut;
-  const area = batchArea();
+  const { area, words } = batchArea();
   const packets: Buffer[] = [];
   while (packets.length < max) {
     sys(() => n.readRecords(fd, area, 0, area.length, MAX_PACKET, max - packets.length, out));
     let pos = 0;
-    const view = new DataView(area.buffer, area.byteOffset, area.byteLength);
     for (let i = 0; i < (out[1] ?? 0); i++) {
-      const len = view.getUint32(pos, true);
+      const len = words[pos >> 2] as number; // host byte order, as the addon stores it
       packets.push(Buffer.from(area.subarray(pos + 4, pos + 4 + len)));
       pos += 4 + ((len + 3) & ~3);
     }
@@ -86,10 +85,13 @@ export function readBatch(fd: number, max = 64): Buffer[] {
 }
 
 const batchOut = new Int32Array(4);
-let area: Buffer | undefined;
-function batchArea(): Buffer {
-  area ??= Buffer.allocUnsafeSlow(256 * 1024);
-  return area;
+let batch: { area: Buffer; words: Uint32Array } | undefined;
+function batchArea(): { area: Buffer; words: Uint32Array } {
+  if (!batch) {
+    const area = Buffer.allocUnsafeSlow(256 * 1024);
+    batch = { area, words: new Uint32Array(area.buffer, area.byteOffset, area.byteLength >> 2) };
+  }
+  return batch;
 }
 
 /**
