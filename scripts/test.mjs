@@ -6,7 +6,8 @@
 // Otherwise the kernel tests report themselves skipped with the reason (and fail
 // under CI=true: see test/integration/kernel.ts).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -37,6 +38,9 @@ let status = run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'
 if (status !== 0) process.exit(status);
 
 const vitest = join(root, 'node_modules/vitest/vitest.mjs');
+// A JSON report beside the usual one, for the plain closing line printed at the end.
+const report = join(tmpdir(), `tunctl-vitest-${process.pid}.json`);
+const reporters = ['--reporter=default', '--reporter=json', `--outputFile.json=${report}`];
 let reason = '';
 if (process.platform !== 'linux') reason = `not Linux (${process.platform})`;
 else if (!hasNetAdmin()) reason = 'no CAP_NET_ADMIN (run as root)';
@@ -46,16 +50,24 @@ else if (!which('ip')) reason = 'ip(8) is missing (iproute2), which the kernel t
 
 if (reason) {
   console.error(`tunctl: kernel tests cannot run: ${reason}`);
-  status = run(process.execPath, [vitest, 'run', ...args], { ...process.env, TUNCTL_KERNEL_UNAVAILABLE: reason });
+  status = run(process.execPath, [vitest, 'run', ...reporters, ...args], { ...process.env, TUNCTL_KERNEL_UNAVAILABLE: reason });
 } else {
   // A private mount namespace too, with sysfs mounted again: /sys/class/net shows the
   // devices of the namespace that mounted sysfs, not of the reader's. A fresh namespace
   // has its loopback down.
-  status = run('unshare', ['--net', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount -t sysfs sysfs /sys && ip link set lo up && exec "$@"', 'sh', process.execPath, vitest, 'run', ...args], {
+  status = run('unshare', ['--net', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount -t sysfs sysfs /sys && ip link set lo up && exec "$@"', 'sh', process.execPath, vitest, 'run', ...reporters, ...args], {
     ...process.env,
     TUNCTL_PRIVATE_NETNS: '1',
     // The namespace we left: kernel tests check that they run in another one.
     TUNCTL_HOST_NETNS: readlinkSync('/proc/self/ns/net'),
   });
+}
+try {
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+  rmSync(report, { force: true });
+  const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  console.log(`\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+} catch {
+  console.log('\ntests: no report (vitest did not finish)');
 }
 process.exit(status);

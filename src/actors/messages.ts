@@ -62,6 +62,8 @@ export interface WorkerStats {
   txErrors: number;
   /** Times the worker stopped reading because the main thread's ring was full. */
   rxPauses: number;
+  /** Packets the kernel dropped because its queue for this device was full (tx_dropped); -1 if unknown. */
+  kernelDrops: number;
 }
 
 /** An error made fit to cross threads (structured clone drops an Error's own fields). */

@@ -13,6 +13,7 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { readFileSync } from 'node:fs';
 import { loadNative } from '../native/binding.js';
 import { sys } from '../native/tunError.js';
 import * as tunctl from '../tunctl/index.js';
@@ -31,7 +32,7 @@ const c = native.constants;
 const rx = new PacketRing(cfg.rx);
 const tx = new PacketRing(cfg.tx);
 const out = new Int32Array(5);
-const stats: WorkerStats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0 };
+const stats: Omit<WorkerStats, 'kernelDrops'> = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0 };
 
 let fd = -1;
 let name = cfg.name;
@@ -176,6 +177,24 @@ function txLoop(): void {
 
 // ---- control ----
 
+/**
+ * Packets the kernel dropped because nobody read them fast enough: the device's tx_dropped,
+ * from /proc/thread-self/net/dev (this thread's namespace, unlike /sys/class/net, which shows
+ * the namespace that mounted sysfs). -1 if it cannot be read.
+ */
+function kernelDrops(): number {
+  try {
+    const line = readFileSync('/proc/thread-self/net/dev', 'utf8')
+      .split('\n')
+      .find((l) => l.trimStart().startsWith(`${name}:`));
+    if (!line) return -1;
+    const f = line.slice(line.indexOf(':') + 1).trim().split(/\s+/);
+    return Number(f[11] ?? -1); // rx: bytes packets errs drop fifo frame compressed multicast | tx: bytes packets errs drop
+  } catch {
+    return -1;
+  }
+}
+
 function fatal(err: unknown): void {
   if (closing) return;
   closing = true;
@@ -201,7 +220,7 @@ function handle(req: WorkerRequest): unknown {
   if ((NAME_OPS as readonly string[]).includes(req.op)) return api[req.op as NameOp](name, ...req.args);
   switch (req.op) {
     case 'stats':
-      return { ...stats };
+      return { ...stats, kernelDrops: kernelDrops() };
     case 'close':
       shutdown();
       return true;

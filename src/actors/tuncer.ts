@@ -232,7 +232,7 @@ export class Tuncer implements AsyncDisposable {
   #nextId = 1;
   #delivered = 0;
   #txRingFull = 0;
-  #lastStats: WorkerStats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0 };
+  #lastStats: WorkerStats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0, kernelDrops: 0 };
   #closeTimer: NodeJS.Timeout | undefined;
   #finished = false;
   #readyDone = false;

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { firstValueFrom, filter } from 'rxjs';
 import { Tuncer, TuncerClosedError, TunError, tunctl, type TunEvent } from '../../src/index.js';
@@ -158,6 +159,28 @@ describeKernel('Tuncer against the kernel', () => {
     expect(new Set(seqs).size).toBe(seqs.length); // no duplicates
     expect(seqs.length).toBe(total); // none lost
     expect(seqs).toEqual([...Array(total).keys()]); // and in order
+  });
+
+  it('an idle passive interface stays bounded: the worker pauses and the kernel drops, counted', async () => {
+    const t = await make({ addresses: ['198.18.16.1/24'], txqueuelen: 10, rxRingBytes: 4 * 65551 });
+    await drain(t);
+    const before = await t.stats();
+    const sock = createSocket('udp4');
+    const payload = Buffer.alloc(32);
+    for (let i = 0; i < 20000; i++) {
+      sock.send(payload, 9, '198.18.16.2');
+      if (i % 500 === 499) await sleep(1);
+    }
+    await sleep(200);
+    sock.close();
+    const s = await t.stats();
+    expect(s.rxPauses).toBeGreaterThan(0);
+    expect(s.kernelDrops).toBeGreaterThan(0);
+    expect(s.rxPackets - before.rxPackets + s.kernelDrops).toBeGreaterThanOrEqual(19000); // all accounted for
+    expect(s.queued).toBeLessThan((4 * 65551) / 48); // what fits in the ring, no more
+    expect(s.delivered).toBe(before.delivered); // nobody asked for any
+    const p = await t.recv({ signal: AbortSignal.timeout(1000) }); // still readable afterwards
+    expect(p.length).toBe(60);
   });
 
   it('recv aborted by its signal rejects, and the next packet still arrives', async () => {
