@@ -23,7 +23,7 @@ import {
   fromWire, parseAddressSpec,
   type AddressSpec, type FdOp, type NameOp, type SpecialOp, type WorkerConfig, type WorkerMessage, type WorkerStats,
 } from './messages.js';
-import { iffFlags, type CreateOptions, type TunMode } from '../tunctl/create.js';
+import { iffFlags, type CreateOptions } from '../tunctl/create.js';
 import type { OffloadFlags, TunInfo, Ipv4Config } from '../tunctl/index.js';
 import { assertBool, assertIfname, assertInt, assertOptions, assertBytes, assertString } from '../tunctl/validate.js';
 import { MTU_RANGE } from '../tunctl/netif.js';
@@ -33,25 +33,15 @@ import { parseMac } from '../packet/mac.js';
 import { tunErrorFromCode } from '../native/tunError.js';
 
 /** Options of {@link Tuncer.create}. */
-export interface TuncerOptions {
+export interface TuncerOptions extends CreateOptions {
   /** Device name; empty or with `%d` lets the kernel choose. */
   name?: string;
-  /** `'tun'` or `'tap'` (default `'tap'`, as the original). */
-  mode?: TunMode;
-  noPi?: boolean;
-  vnetHdr?: boolean;
-  vnetHdrSize?: 10 | 12;
-  multiQueue?: boolean;
-  exclusive?: boolean;
-  oneQueue?: boolean;
   /** Keep the device after the interface ends (re-attached by name next time). */
   persist?: boolean;
   /** uid allowed to attach without CAP_NET_ADMIN. */
   owner?: number;
   /** gid allowed to attach without CAP_NET_ADMIN. */
   group?: number;
-  /** Network namespace path to create the device in; all configuration happens there. */
-  netns?: string;
   mtu?: number;
   txqueuelen?: number;
   /** MAC address of a tap. */
@@ -73,7 +63,7 @@ export interface TuncerOptions {
 }
 
 const OPTION_KEYS = [
-  'name', 'mode', 'noPi', 'vnetHdr', 'vnetHdrSize', 'multiQueue', 'exclusive', 'oneQueue', 'persist', 'owner', 'group',
+  'name', 'mode', 'noPi', 'vnetHdr', 'vnetHdrSize', 'multiQueue', 'exclusive', 'oneQueue', 'noCarrier', 'persist', 'owner', 'group',
   'netns', 'mtu', 'txqueuelen', 'hwaddr', 'addresses', 'up', 'active', 'logger', 'rxRingBytes', 'txRingBytes', 'timeoutMs',
 ] as const;
 
@@ -146,6 +136,7 @@ function validate(opts: TuncerOptions): WorkerConfig & { active: ActiveMode; tim
     multiQueue: opts.multiQueue ?? false,
     exclusive: opts.exclusive ?? false,
     oneQueue: opts.oneQueue ?? false,
+    noCarrier: opts.noCarrier ?? false,
     ...(opts.vnetHdrSize !== undefined ? { vnetHdrSize: opts.vnetHdrSize } : {}),
   };
   iffFlags(create);
