@@ -148,6 +148,7 @@ export class TuncerHandle {
         return;
       } catch (err) {
         if (!(err instanceof TuncerClosedError)) throw err;
+        await this.#afterExit(t);
       }
     }
   }
@@ -167,8 +168,19 @@ export class TuncerHandle {
         return await t.recv(opts);
       } catch (err) {
         if (!(err instanceof TuncerClosedError)) throw err;
+        await this.#afterExit(t);
       }
     }
+  }
+
+  /**
+   * Wait until the supervisor has seen `t` end, so the next `current()` is its successor
+   * (or a clear error), not `t` again: retrying at once would spin on microtasks and starve
+   * the very event (the worker's exit) that lets the supervisor restart it.
+   */
+  async #afterExit(t: Tuncer): Promise<void> {
+    await t.exit;
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   /**

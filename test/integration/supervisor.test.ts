@@ -78,6 +78,29 @@ describeKernel('Supervisor with real interfaces', () => {
     expect(events.filter((e) => e.type === 'child.exited').map((e) => (e as { abnormal: boolean }).abnormal)).toEqual([true]);
   });
 
+  it('handle send/recv called in the window after a crash wait for the restart instead of spinning', async () => {
+    const name = ifname('q');
+    const { sup } = await start({ strategy: 'one_for_one', intensity: 3, children: [spec(name, 29)] });
+    const handle = sup.child(name);
+    const first = await sup.whenRunning(name);
+    await first.injectFault('throw');
+    await until(() => first.state === 'failed', 3000);
+    const timer = new Promise((resolve) => setTimeout(resolve, 50, 'timers still run'));
+    const sent = handle.send(buildIcmp4EchoRequest({ src: '198.18.29.2', dst: '198.18.29.1', id: 29, seq: 9 }), AbortSignal.timeout(5000));
+    expect(await timer).toBe('timers still run');
+    await sent;
+    const second = await sup.whenRunning(name);
+    expect(second).not.toBe(first);
+    writeFileSync(`/proc/sys/net/ipv6/conf/${name}/disable_ipv6`, '1');
+    for (;;) {
+      const e = parseIcmpEcho(await handle.recv({ signal: AbortSignal.timeout(3000) }));
+      if (e?.type === 'reply') {
+        expect(e.seq).toBe(9);
+        break;
+      }
+    }
+  });
+
   it('one_for_all restarts every sibling; rest_for_one the later ones only', async () => {
     const [a, b, c] = [ifname('a'), ifname('b'), ifname('c')];
     const all = await start({ strategy: 'one_for_all', intensity: 5, children: [spec(a, 21), spec(b, 22)] });
