@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// The vpwn example end to end, in two private network namespaces made (and removed) here:
+//
+//   ns A                                            ns B
+//   vpwn0 198.18.50.1/24, fd00:50::1/64             vpwn0 198.18.50.2/24, fd00:50::2/64
+//     └─ vpwn.mjs --connect ─── TCP over veth0 ───▶ vpwn.mjs --listen
+//        198.19.0.1/30  ◀──────────────────────▶  198.19.0.2/30
+//
+// Then: ping (or, without ping(8), a UDP echo) from A to B over IPv4 and IPv6 through the
+// tunnel, and a 5 MB TCP transfer from A to a server on 198.18.50.2 with its SHA-256 checked.
+// With --chaos it then crashes A's interface worker (SIGUSR2) in the middle of a second
+// transfer: the supervisor restarts the interface, TCP retransmits what was lost, and the
+// transfer must still complete with the right checksum; then a UDP echo again.
+// Exits 0 when all of it worked, 1 when something failed, 77 when it cannot run here.
+//
+//   sudo node examples/vpwn/run.mjs [--bytes N] [--chaos]
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Lab, hasPing, requirePrerequisites, sleep } from '../lib/lab.mjs';
+
+requirePrerequisites('the vpwn example');
+const { values: opt } = parseArgs({ options: { bytes: { type: 'string', default: String(5 * 1024 * 1024) }, chaos: { type: 'boolean', default: false } } });
+const vpwn = fileURLToPath(new URL('./vpwn.mjs', import.meta.url));
+const probe = fileURLToPath(new URL('../lib/probe.mjs', import.meta.url));
+
+const lab = new Lab('vpwn');
+lab.trapSignals();
+
+async function check(what, proc) {
+  const code = await proc.result();
+  if (code !== 0) throw new Error(`${what} failed (exit code ${code})`);
+  console.log(`ok: ${what}`);
+}
+
+let ok = false;
+try {
+  const a = lab.netns('a');
+  const b = lab.netns('b');
+  lab.veth(a, '198.19.0.1/30', b, '198.19.0.2/30');
+  console.log(`namespaces ${a} and ${b}, joined by veth0 198.19.0.1/30 <-> 198.19.0.2/30`);
+
+  const endB = lab.node('B', b, vpwn, ['--listen', '198.19.0.2:7000', '--local', '198.18.50.2/24', '--local', 'fd00:50::2/64', '--name', 'vpwn0']);
+  await endB.waitFor(/listening on/);
+  const endA = lab.node('A', a, vpwn, ['--connect', '198.19.0.2:7000', '--local', '198.18.50.1/24', '--local', 'fd00:50::1/64', '--name', 'vpwn0']);
+  await Promise.all([endA.waitFor(/connected to/), endB.waitFor(/connected to/)]);
+
+  const echo = lab.node('B echo', b, probe, ['udp-echo', '--port', '7']);
+  await Promise.all([echo.waitFor(/udp4 port/), echo.waitFor(/udp6 port/)]);
+  const sink = lab.node('B sink', b, probe, ['tcp-sink', '--bind', '198.18.50.2:9000']);
+  await sink.waitFor(/listening/);
+
+  if (hasPing()) {
+    await check('ping 198.18.50.2', lab.exec('A ping', a, 'ping', ['-c', '3', '-i', '0.2', '-W', '2', '198.18.50.2']));
+    await check('ping fd00:50::2', lab.exec('A ping6', a, 'ping', ['-6', '-c', '3', '-i', '0.2', '-W', '2', 'fd00:50::2']));
+  } else {
+    console.log('ping(8) is not installed (apt-get install iputils-ping): using a UDP echo instead');
+  }
+  await check('udp ping 198.18.50.2', lab.node('A udp-ping', a, probe, ['udp-ping', '--to', '198.18.50.2:7', '--count', '3']));
+  await check('udp ping fd00:50::2', lab.node('A udp-ping6', a, probe, ['udp-ping', '--to', '[fd00:50::2]:7', '--count', '3']));
+  await check(`tcp transfer of ${opt.bytes} bytes`, lab.node('A tcp-send', a, probe, ['tcp-send', '--to', '198.18.50.2:9000', '--bytes', opt.bytes]));
+
+  if (opt.chaos) {
+    const transfer = lab.node('A tcp-send', a, probe, ['tcp-send', '--to', '198.18.50.2:9000', '--bytes', opt.bytes]);
+    await transfer.waitFor(/connected to/);
+    await sleep(100); // let it get going
+    console.log('--chaos: crashing the interface worker of A during a transfer');
+    endA.child.kill('SIGUSR2');
+    await endA.waitFor(/interface restarted by the supervisor/);
+    await check(`tcp transfer of ${opt.bytes} bytes across the restart`, transfer);
+    await check('udp ping 198.18.50.2 after the restart', lab.node('A udp-ping', a, probe, ['udp-ping', '--to', '198.18.50.2:7', '--count', '3']));
+  }
+  ok = true;
+} catch (err) {
+  console.error(`FAILED: ${err.message}`);
+} finally {
+  await lab.cleanup();
+}
+console.log(ok ? 'vpwn example: all checks passed' : 'vpwn example: FAILED');
+process.exit(ok ? 0 : 1);

@@ -1,0 +1,258 @@
+#!/usr/bin/env node
+// vpwn: one end of a point-to-point IP tunnel over TCP (after the Erlang tunctl's vpwn).
+//
+//   node vpwn.mjs --listen  198.19.0.2:7000 --local 198.18.50.2/24 --local fd00:50::2/64 --name vpwn0
+//   node vpwn.mjs --connect 198.19.0.2:7000 --local 198.18.50.1/24 --local fd00:50::1/64 --name vpwn0
+//
+// The tun is a supervised child (one_for_one): if its worker dies, the supervisor makes it
+// again with the same name and addresses, and the TuncerHandle's streams keep flowing.
+// Each packet crosses the TCP connection as a 2-byte big-endian length and the packet.
+// SIGUSR2 crashes the interface's worker, to watch the supervisor bring it back.
+//
+// Flow control, both ways:
+// - tun → socket: the handle is in `active: N` mode (gen_tcp's {active, N}). Each time the
+//   N credits run out the interface turns passive and we grant N more, unless the socket's
+//   write() returned false; then no more credits until 'drain'. While passive, packets wait
+//   in the ring and then in the kernel's queue (which drops when full, like any NIC).
+// - socket → tun: trySend() into the tx ring; when the ring is full, pause the socket and
+//   wait in send() (waiting out a restart of the interface too).
+import { createConnection, createServer } from 'node:net';
+import { parseArgs } from 'node:util';
+import { Supervisor, TuncerClosedError, tuncerChild } from 'tunctl';
+import { describePacket } from '../lib/packets.mjs';
+
+const usage = `usage: vpwn.mjs (--listen ADDR:PORT | --connect ADDR:PORT) --local CIDR [--local CIDR...]
+                [--name vpwn0] [--mode tun|tap] [--credits 64] [--verbose]`;
+
+const { values: opt } = parseArgs({
+  options: {
+    listen: { type: 'string' },
+    connect: { type: 'string' },
+    local: { type: 'string', multiple: true, default: [] },
+    name: { type: 'string', default: 'vpwn0' },
+    mode: { type: 'string', default: 'tun' },
+    credits: { type: 'string', default: '64' },
+    verbose: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (opt.help || Boolean(opt.listen) === Boolean(opt.connect) || !['tun', 'tap'].includes(opt.mode)) {
+  console.error(usage);
+  process.exit(opt.help ? 0 : 2);
+}
+
+const CREDITS = Number(opt.credits);
+const log = (msg) => console.log(`vpwn ${opt.name}: ${msg}`);
+
+/** "198.19.0.2:7000" or "[fd00::2]:7000" → { host, port } */
+function hostPort(text) {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
+  if (!m) throw new Error(`expected ADDR:PORT or [IPv6]:PORT, got ${JSON.stringify(text)}`);
+  return { host: m[1], port: Number(m[2]) };
+}
+
+// ---- the supervised interface ----
+
+const sup = await Supervisor.start({
+  name: 'vpwn',
+  strategy: 'one_for_one',
+  intensity: 5,
+  period: 10,
+  children: [tuncerChild({ name: opt.name, mode: opt.mode, addresses: opt.local, active: false })],
+  observer: {
+    next: (e) => {
+      if (e.type === 'child.exited' && e.by === 'self') log(`interface exited: ${e.reason instanceof Error ? e.reason.message : String(e.reason)}`);
+      if (e.type === 'child.started' && e.restart) log('interface restarted by the supervisor');
+    },
+  },
+});
+const tun = sup.child(opt.name);
+let current; // the running Tuncer, for the trySend fast path
+sup.instance$(opt.name).subscribe((t) => (current = t));
+log(`up, ${opt.mode} with ${opt.local.join(', ') || 'no addresses'}`);
+
+const stats = { toPeer: 0, fromPeer: 0, creditGrants: 0, writeStalls: 0 };
+
+// ---- tun → socket ----
+
+let sock; // the peer connection, when there is one
+let blocked = false; // the socket's buffer is full: grant no credits until 'drain'
+let armed = false; // credits were granted and not used up yet
+
+function arm() {
+  if (armed || blocked) return;
+  armed = true;
+  stats.creditGrants += 1;
+  try {
+    tun.setopt({ active: CREDITS });
+  } catch {
+    // The instance just ended: the handle gives the next one these credits when it starts.
+  }
+}
+
+tun.events$.subscribe((e) => {
+  if (e.type === 'passive') {
+    armed = false;
+    arm();
+  }
+});
+
+tun.packets$.subscribe((packet) => {
+  if (opt.verbose) log(`> ${describePacket(packet, { ethernet: opt.mode === 'tap' })}`);
+  const s = sock;
+  if (!s) return; // no peer: dropped, like a cable pulled out
+  const frame = Buffer.allocUnsafe(2 + packet.length);
+  frame.writeUInt16BE(packet.length, 0);
+  packet.copy(frame, 2);
+  stats.toPeer += 1;
+  if (!s.write(frame) && !blocked) {
+    blocked = true;
+    stats.writeStalls += 1;
+    s.once('drain', () => {
+      blocked = false;
+      arm();
+    });
+  }
+});
+
+// ---- socket → tun ----
+
+const backlog = [];
+let flushing = false;
+
+function toTun(packet) {
+  if (opt.verbose) log(`< ${describePacket(packet, { ethernet: opt.mode === 'tap' })}`);
+  stats.fromPeer += 1;
+  if (!flushing && current) {
+    try {
+      if (current.trySend(packet)) return;
+    } catch {
+      /* not running (restarting): queue it for send(), which waits */
+    }
+  }
+  backlog.push(packet);
+  if (!flushing) void flush();
+}
+
+/**
+ * send() on the running instance, waiting for room in its ring and for a restart in
+ * progress. (Not `tun.send()`: TuncerHandle.send spins on microtasks while an instance has
+ * ended but the supervisor has not processed its exit yet, which starves the event loop.)
+ */
+async function sendToTun(packet) {
+  for (;;) {
+    const t = await sup.whenRunning(opt.name);
+    if (t.state === 'active' || t.state === 'passive') {
+      try {
+        await t.send(packet);
+        return;
+      } catch (err) {
+        if (!(err instanceof TuncerClosedError)) throw err;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 5)); // let the supervisor see the exit
+  }
+}
+
+async function flush() {
+  flushing = true;
+  const s = sock;
+  s?.pause(); // the tx ring is full: let TCP push back on the peer
+  while (backlog.length > 0) {
+    const packet = backlog.shift();
+    try {
+      await sendToTun(packet);
+    } catch (err) {
+      log(`dropped a packet for the tun: ${err.message}`);
+    }
+  }
+  flushing = false;
+  if (s && s === sock) s.resume();
+}
+
+function attach(s, peer) {
+  if (sock) sock.destroy();
+  sock = s;
+  blocked = false;
+  s.setNoDelay(true);
+  log(`connected to ${peer}`);
+  let pending = Buffer.alloc(0);
+  s.on('data', (chunk) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    let at = 0;
+    while (pending.length - at >= 2) {
+      const len = pending.readUInt16BE(at);
+      if (pending.length - at - 2 < len) break;
+      if (len > 0) toTun(Buffer.from(pending.subarray(at + 2, at + 2 + len)));
+      at += 2 + len;
+    }
+    pending = pending.subarray(at);
+  });
+  s.on('error', (err) => log(`connection error: ${err.message}`));
+  s.on('close', () => {
+    if (sock !== s) return;
+    sock = undefined;
+    blocked = false;
+    log(`disconnected from ${peer}`);
+    arm();
+    if (opt.connect && !stopping) setTimeout(connect, 500);
+  });
+}
+
+// ---- the peer connection ----
+
+let stopping = false;
+let server;
+
+function connect() {
+  if (stopping) return;
+  const { host, port } = hostPort(opt.connect);
+  const s = createConnection({ host, port });
+  s.once('connect', () => attach(s, opt.connect));
+  s.once('error', (err) => {
+    if (sock === s) return; // handled by attach's listeners
+    log(`connect to ${opt.connect} failed (${err.code ?? err.message}), retrying`);
+    s.destroy();
+    setTimeout(connect, 500);
+  });
+}
+
+if (opt.listen) {
+  const { host, port } = hostPort(opt.listen);
+  server = createServer((s) => attach(s, `${s.remoteAddress}:${s.remotePort}`));
+  server.on('error', (err) => {
+    log(`listen on ${opt.listen} failed: ${err.message}`);
+    void shutdown(1);
+  });
+  server.listen(port, host, () => log(`listening on ${opt.listen}`));
+} else {
+  connect();
+}
+arm();
+
+// ---- ending ----
+
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  server?.close();
+  sock?.destroy();
+  await sup.stop();
+  log(`stopped; packets to peer ${stats.toPeer}, from peer ${stats.fromPeer}, credit grants ${stats.creditGrants}, write stalls ${stats.writeStalls}`);
+  process.exit(code);
+}
+
+// Supervision drill: SIGUSR2 makes the tun's worker thread throw; the supervisor restarts
+// the interface and the tunnel carries on (TCP inside it retransmits what was lost).
+process.on('SIGUSR2', () => {
+  log('SIGUSR2: crashing the interface worker');
+  void sup.whenRunning(opt.name).then((t) => t.injectFault('throw'));
+});
+process.once('SIGINT', () => void shutdown(0));
+process.once('SIGTERM', () => void shutdown(0));
+void sup.exit.then(() => {
+  if (!stopping) {
+    log('the supervisor gave up on the interface');
+    void shutdown(1);
+  }
+});

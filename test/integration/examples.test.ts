@@ -1,0 +1,89 @@
+/**
+ * The examples end to end: vpwn (a tunnel over TCP between two namespaces) and br (a
+ * learning switch of taps in three namespaces). Each run script makes its own namespaces
+ * (with `ip netns add`, inside the test's private namespace), checks the traffic itself and
+ * removes everything; here we check its verdict, its output, and that nothing is left.
+ */
+import { expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describeKernel, tunDevices } from '../helpers/kernel.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Run `node <script> args` from the repository root; SIGTERM (then SIGKILL) after timeoutMs. */
+function runNode(script: string, args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [script, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const term = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    const kill = setTimeout(() => child.kill('SIGKILL'), timeoutMs + 5000);
+    child.on('exit', (code) => {
+      clearTimeout(term);
+      clearTimeout(kill);
+      resolve({ code, out });
+    });
+  });
+}
+
+/** Names from `ip netns list` (stdout only: a stale entry makes ip complain on stderr). */
+function netnsList(): string[] {
+  const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  return r.stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((l) => l !== '')
+    .sort();
+}
+
+describeKernel('examples', () => {
+  it('vpwn: ping-equivalent over IPv4 and IPv6, a 5 MB TCP transfer, and one across a crash of the tun', async () => {
+    const before = { ns: netnsList(), devs: tunDevices() };
+    const { code, out } = await runNode('examples/vpwn/run.mjs', ['--bytes', String(5 * 1024 * 1024), '--chaos'], 25_000);
+    if (code !== 0) console.log(out);
+    expect(code).toBe(0);
+    // Both ends came up with their addresses and found each other over the veth pair.
+    expect(out).toMatch(/\[B\] vpwn vpwn0: up, tun with 198\.18\.50\.2\/24, fd00:50::2\/64/);
+    expect(out).toMatch(/\[A\] vpwn vpwn0: connected to 198\.19\.0\.2:7000/);
+    expect(out).toMatch(/udp ping statistics: 3 transmitted, 3 received, 0% loss/);
+    expect(out).toContain('ok: udp ping 198.18.50.2');
+    expect(out).toContain('ok: udp ping fd00:50::2');
+    expect(out).toMatch(/tcp transfer ok: the far end got 5242880 bytes with the same sha256/);
+    // --chaos: A's worker was crashed mid-transfer; the supervisor brought the tun back.
+    expect(out).toMatch(/\[A\] vpwn vpwn0: interface exited: injected fault/);
+    expect(out).toMatch(/\[A\] vpwn vpwn0: interface restarted by the supervisor/);
+    expect(out).toContain('ok: tcp transfer of 5242880 bytes across the restart');
+    expect(out).toContain('ok: udp ping 198.18.50.2 after the restart');
+    // The endpoints were stopped by the run script and reported their counters.
+    expect(out).toMatch(/\[A\] vpwn vpwn0: stopped; packets to peer [1-9]\d*/);
+    expect(out).toMatch(/\[B\] vpwn vpwn0: stopped; packets to peer [1-9]\d*/);
+    expect(out).toContain('vpwn example: all checks passed');
+    expect(netnsList()).toEqual(before.ns);
+    expect(tunDevices()).toEqual(before.devs);
+  });
+
+  it('br: frames from one namespace reach the others through the switch (ARP, IPv4, IPv6)', async () => {
+    const before = { ns: netnsList(), devs: tunDevices() };
+    const { code, out } = await runNode('examples/br/run.mjs', ['--ports', '3'], 25_000);
+    if (code !== 0) console.log(out);
+    expect(code).toBe(0);
+    // ARP was flooded by the switch and answered through it.
+    expect(out).toMatch(/ff:ff:ff:ff:ff:ff ARP who-has 198\.18\.60\.2 tell 198\.18\.60\.1/);
+    expect(out).toMatch(/ARP reply 198\.18\.60\.2 is-at/);
+    for (const check of ['198.18.60.2 from n1', '198.18.60.3 from n1', '198.18.60.3 from n2', 'fd00:60::2 from n1', 'fd00:60::3 from n2']) {
+      expect(out).toContain(`ok: udp ping ${check}`);
+    }
+    // It learned one MAC per port, and forwarded known unicast instead of flooding it.
+    expect(out).toMatch(/mac table \(3 entries\)/);
+    expect(out.match(/br: learned [0-9a-f:]{17} on port \d/g)?.length).toBe(3);
+    const stats = /br: stopped; frames (\d+), forwarded (\d+), flooded (\d+), filtered \d+, dropped (\d+)/.exec(out);
+    expect(stats).not.toBeNull();
+    expect(Number(stats![2])).toBeGreaterThan(0);
+    expect(Number(stats![3])).toBeGreaterThan(0);
+    expect(out).toContain('br example: all checks passed');
+    expect(netnsList()).toEqual(before.ns);
+    expect(tunDevices()).toEqual(before.devs);
+  });
+});
