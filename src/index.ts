@@ -2,6 +2,9 @@
  * tunctl: Linux TUN/TAP interfaces for Node.js.
  *
  * - {@link tunctl}: the low-level synchronous API (create, ioctl configuration, read/write).
+ * - {@link Tuncer}: one interface as an actor whose fd lives in a worker thread.
+ * - {@link Supervisor}: OTP supervision; {@link tuncerChild} and {@link TuncerHandle} for interfaces.
+ * - `packet`: pure helpers (tun_pi, virtio_net_hdr, addresses, ICMP/UDP builders, descriptions).
  * - `TunError`: the error every failed system call raises.
  *
  * @example
@@ -11,6 +14,7 @@
  * @module
  */
 export * as tunctl from './tunctl/index.js';
+export * as packet from './packet/index.js';
 export { TunError, isRetryable, isGone } from './native/tunError.js';
 export { Tuncer, TuncerClosedError, type TuncerOptions, type TunEvent, type TuncerState, type TunStats } from './actors/tuncer.js';
 export type { ActiveMode, TuncerExitReason } from './actors/tuncerMachine.js';
