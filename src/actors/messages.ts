@@ -41,7 +41,9 @@ export const NAME_OPS = [
   'up', 'down', 'link', 'removeAddress', 'dstaddr', 'broadcast', 'ipv4', 'netmask', 'setNetmask',
   'mtu', 'setMtu', 'txqueuelen', 'setTxqueuelen', 'hwaddr', 'setHwaddr', 'ifindex', 'ifFlags',
 ] as const;
+/** A call made on the device's fd. */
 export type FdOp = (typeof FD_OPS)[number];
+/** A call made on the device's name. */
 export type NameOp = (typeof NAME_OPS)[number];
 /** Requests beyond the tunctl calls: shut down, report counters, inject a fault. */
 export type SpecialOp = 'close' | 'stats' | 'fault';

@@ -29,7 +29,14 @@ const CLOSED = 6;
 const CTL_WORDS = 16;
 const CTL_BYTES = CTL_WORDS * 4;
 
-/** Bytes a record of `len` packet bytes takes in the ring. */
+/**
+ * Bytes a record of `len` packet bytes takes in the ring: a u32 length, the bytes, padding to 4.
+ *
+ * @example
+ * ```ts
+ * recordSize(5); // 12
+ * ```
+ */
 export function recordSize(len: number): number {
   return 4 + ((len + 3) & ~3);
 }

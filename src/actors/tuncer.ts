@@ -89,7 +89,14 @@ export interface TunStats extends WorkerStats {
   txRingFull: number;
 }
 
-/** Raised to pending `recv`, `send` and control calls when the interface ends. */
+/**
+ * Raised to pending `recv`, `send` and control calls when the interface ends.
+ *
+ * @example
+ * ```ts
+ * try { await tun.recv(); } catch (e) { if (e instanceof TuncerClosedError) console.log('interface ended'); }
+ * ```
+ */
 export class TuncerClosedError extends Error {
   readonly code = 'ERR_TUNCER_CLOSED';
   constructor(name: string, reason: TuncerExitReason) {

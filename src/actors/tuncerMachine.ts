@@ -43,6 +43,7 @@ export interface TuncerRuntime {
   finish(reason: TuncerExitReason): void;
 }
 
+/** Events the machine takes (from `Tuncer` and the worker's messages). */
 export type TuncerEvent =
   | { type: 'READY'; name: string; flags: number; fd: number }
   | { type: 'START_FAILED'; error: Error }
@@ -53,6 +54,7 @@ export type TuncerEvent =
   | { type: 'FAILED'; error: Error }
   | { type: 'CLOSED' };
 
+/** What the machine remembers: its runtime, the device, the delivery mode and the exit reason. */
 export interface TuncerContext {
   runtime: TuncerRuntime;
   name: string;

@@ -90,7 +90,7 @@ export type ChildType = 'worker' | 'supervisor';
  * ```ts
  * const spec: ChildSpec<Tuncer> = {
  *   id: 'tun0',
- *   start: () => Tuncer.open({ name: 'tun0' }),
+ *   start: () => Tuncer.create({ name: 'tun0' }),
  *   restart: 'permanent',
  *   shutdown: 5000,
  * };

@@ -82,7 +82,7 @@ import type {
  *
  * @example
  * ```ts
- * const template: ChildSpec<Tuncer, AnyArgs> = { id: 'tun', start: (name: string) => Tuncer.open({ name }) };
+ * const template: ChildSpec<Tuncer, AnyArgs> = { id: 'tun', start: (name: string) => Tuncer.create({ name }) };
  * ```
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -206,7 +206,7 @@ const isArgs = (x: unknown): x is readonly unknown[] => Array.isArray(x);
  *   strategy: 'one_for_one',
  *   intensity: 3,
  *   period: 5,
- *   children: [{ id: 'tun0', start: () => Tuncer.open({ name: 'tun0' }) }],
+ *   children: [{ id: 'tun0', start: () => Tuncer.create({ name: 'tun0' }) }],
  *   logger: pino(),
  * });
  * const tun = await sup.whenRunning('tun0');
@@ -301,7 +301,7 @@ export class Supervisor<C extends Child = Child> implements Child {
    * const sup = await Supervisor.start({
    *   strategy: 'one_for_all',
    *   children: [
-   *     { id: 'tun0', start: () => Tuncer.open({ name: 'tun0' }) },
+   *     { id: 'tun0', start: () => Tuncer.create({ name: 'tun0' }) },
    *     { id: 'pump', start: () => Pump.start('tun0'), shutdown: 'brutal_kill' },
    *   ],
    * });
@@ -347,7 +347,7 @@ export class Supervisor<C extends Child = Child> implements Child {
    *
    * @example
    * ```ts
-   * const r = await sup.startChild({ id: 'tun1', start: () => Tuncer.open({ name: 'tun1' }) });
+   * const r = await sup.startChild({ id: 'tun1', start: () => Tuncer.create({ name: 'tun1' }) });
    * if (!r.ok) console.error(r.error);
    * const d = await dynamicSup.startChild(['tun2']); // simple_one_for_one: start('tun2')
    * ```
