@@ -93,8 +93,18 @@ export class PacketRing {
    * May wrap to the start of the ring.
    */
   reserve(minBytes: number): boolean {
-    const w = Atomics.load(this.ctl, W);
-    const r = Atomics.load(this.ctl, R);
+    let w = Atomics.load(this.ctl, W);
+    let r = Atomics.load(this.ctl, R);
+    if (w === r && w !== 0) {
+      // Empty: start again at 0 so the whole ring is free. Publish the wrap point first;
+      // a consumer looking now sees r >= WRAP and moves to 0 itself, and it never moves R
+      // while the ring is empty, so the compare-exchange cannot undo a read.
+      Atomics.store(this.ctl, WRAP, w);
+      Atomics.store(this.ctl, W, 0);
+      Atomics.compareExchange(this.ctl, R, r, 0);
+      w = 0;
+      r = Atomics.load(this.ctl, R);
+    }
     if (w >= r) {
       if (this.capacity - w >= minBytes) {
         this.regionStart = w;

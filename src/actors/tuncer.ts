@@ -29,7 +29,7 @@ import { assertBool, assertIfname, assertInt, assertOptions, assertBytes, assert
 import { MTU_RANGE } from '../tunctl/netif.js';
 import { MAX_PACKET } from '../tunctl/packetIo.js';
 import { parseIp, checkPrefix } from '../packet/ipAddress.js';
-import { parseMac } from '../packet/mac.js';
+import { parseMac, isMulticastMac } from '../packet/mac.js';
 import { tunErrorFromCode } from '../native/tunError.js';
 
 /** Options of {@link Tuncer.create}. */
@@ -153,7 +153,15 @@ function validate(opts: TuncerOptions): WorkerConfig & { active: ActiveMode; tim
   if (opts.group !== undefined) assertInt(opts.group, 'group', 0, 0xfffffffe);
   if (opts.mtu !== undefined) assertInt(opts.mtu, 'mtu', MTU_RANGE.min, MTU_RANGE.max);
   if (opts.txqueuelen !== undefined) assertInt(opts.txqueuelen, 'txqueuelen', 0, 0x7fffffff);
-  if (opts.hwaddr !== undefined) parseMac(opts.hwaddr);
+  if (opts.hwaddr !== undefined && isMulticastMac(parseMac(opts.hwaddr))) {
+    throw new RangeError(`hwaddr ${opts.hwaddr} is a multicast address; an interface needs a unicast MAC`);
+  }
+  if (opts.logger !== undefined) {
+    const l = opts.logger as unknown as Record<string, unknown>;
+    if (l === null || typeof l !== 'object' || typeof l.child !== 'function' || typeof l.info !== 'function' || typeof l.error !== 'function') {
+      throw new TypeError('logger must be a pino logger (an object with child, info and error methods)');
+    }
+  }
   if (opts.addresses !== undefined && !Array.isArray(opts.addresses)) throw new TypeError('addresses must be an array');
   const addresses = (opts.addresses ?? []).map((spec) => {
     const a = parseAddressSpec(spec);

@@ -78,6 +78,7 @@ export function backoff(
  * ```
  */
 export function checkBackoff(options: BackoffOptions): string | undefined {
+  if (options === null || typeof options !== 'object') return 'must be an object { minMs, maxMs, randomFactor?, resetAfterMs? }';
   const nonNeg = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x >= 0;
   if (!nonNeg(options.minMs)) return 'minMs must be a finite number >= 0';
   if (!nonNeg(options.maxMs)) return 'maxMs must be a finite number >= 0';

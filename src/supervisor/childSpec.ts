@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { SupervisorError } from './supervisorError.js';
+import { SupervisorError, showValue } from './supervisorError.js';
 
 /**
  * Why a child exited, with OTP's meanings:
@@ -144,7 +144,7 @@ export function resolveChildSpec<C extends Child, A extends readonly unknown[]>(
   autoShutdown: 'never' | 'any_significant' | 'all_significant' = 'never',
 ): ResolvedChildSpec<C, A> {
   const bad = (what: string): never => {
-    throw new SupervisorError('EINVAL', `invalid child spec ${JSON.stringify(spec?.id)}: ${what}`, {
+    throw new SupervisorError('EINVAL', `invalid child spec ${showValue(spec?.id)}: ${what}`, {
       childId: typeof spec?.id === 'string' ? spec.id : undefined,
     });
   };
@@ -152,16 +152,16 @@ export function resolveChildSpec<C extends Child, A extends readonly unknown[]>(
   if (typeof spec.id !== 'string' || spec.id === '') bad('id must be a non-empty string');
   if (typeof spec.start !== 'function') bad('start must be a function');
   const restart = spec.restart ?? 'permanent';
-  if (restart !== 'permanent' && restart !== 'transient' && restart !== 'temporary') bad(`restart ${String(restart)}`);
+  if (restart !== 'permanent' && restart !== 'transient' && restart !== 'temporary') bad(`restart ${showValue(restart)}`);
   const type = spec.type ?? 'worker';
-  if (type !== 'worker' && type !== 'supervisor') bad(`type ${String(type)}`);
+  if (type !== 'worker' && type !== 'supervisor') bad(`type ${showValue(type)}`);
   const shutdown = spec.shutdown ?? (type === 'supervisor' ? 'infinity' : 5000);
   if (
     shutdown !== 'brutal_kill' &&
     shutdown !== 'infinity' &&
     !(typeof shutdown === 'number' && Number.isFinite(shutdown) && shutdown >= 0)
   ) {
-    bad(`shutdown ${String(shutdown)}`);
+    bad(`shutdown ${showValue(shutdown)}`);
   }
   const significant = spec.significant ?? false;
   if (typeof significant !== 'boolean') bad('significant must be a boolean');

@@ -63,7 +63,7 @@ import { systemClock, type Clock } from './clock.js';
 import { restartIntensity } from './restartIntensity.js';
 import { shutdownChild } from './shutdownChild.js';
 import { planRestart, type Strategy } from './strategy.js';
-import { SupervisorError } from './supervisorError.js';
+import { SupervisorError, showValue } from './supervisorError.js';
 import { TuncerHandle } from './tuncerHandle.js';
 import type { Tuncer } from '../actors/tuncer.js';
 import { logSupervisorEvent, type SupervisorEvent, type SupervisorExitCause } from './supervisorEvent.js';
@@ -252,14 +252,14 @@ export class Supervisor<C extends Child = Child> implements Child {
     if (options === null || typeof options !== 'object') bad('not an object');
     const { strategy } = options;
     if (!['one_for_one', 'one_for_all', 'rest_for_one', 'simple_one_for_one'].includes(strategy)) {
-      bad(`strategy ${String(strategy)}`);
+      bad(`strategy ${showValue(strategy)}`);
     }
     const intensity = options.intensity ?? 1;
     if (!Number.isInteger(intensity) || intensity < 0) bad('intensity must be an integer >= 0');
     const period = options.period ?? 5;
     if (typeof period !== 'number' || !Number.isFinite(period) || period <= 0) bad('period must be a number of seconds > 0');
     const autoShutdown = options.autoShutdown ?? 'never';
-    if (!['never', 'any_significant', 'all_significant'].includes(autoShutdown)) bad(`autoShutdown ${String(autoShutdown)}`);
+    if (!['never', 'any_significant', 'all_significant'].includes(autoShutdown)) bad(`autoShutdown ${showValue(autoShutdown)}`);
     if (options.backoff !== undefined) {
       const problem = checkBackoff(options.backoff);
       if (problem !== undefined) bad(`backoff: ${problem}`);

@@ -54,3 +54,20 @@ export class SupervisorError extends Error {
     this.childId = options.childId;
   }
 }
+
+/**
+ * Show any value in an error message without throwing (a BigInt, an object whose
+ * `toString` is not a function, a null-prototype object).
+ *
+ * @example
+ * ```ts
+ * showValue(1n); // '1n'
+ * showValue(Object.create(null)); // '[object Object]'
+ * ```
+ */
+export function showValue(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return String(value);
+  return Object.prototype.toString.call(value);
+}

@@ -120,7 +120,7 @@ export function removeAddress(name: string, addr: string, prefix?: number): void
     sys(() => n.ifAddr6(name, n.constants.SIOCDIFADDR, bytes, len), name);
     return;
   }
-  const current = n.ifGetAddr4(name, n.constants.SIOCGIFADDR);
+  const current = sys(() => n.ifGetAddr4(name, n.constants.SIOCGIFADDR), name);
   if (current === null || formatIp(current) !== formatIp(bytes)) throw tunErrorFromCode('EADDRNOTAVAIL', 'ioctl(SIOCSIFADDR)', name);
   sys(() => n.ifSetAddr4(name, n.constants.SIOCSIFADDR, new Uint8Array(4)), name);
 }
