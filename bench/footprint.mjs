@@ -1,0 +1,30 @@
+// footprint scenario: resident memory per idle Tuncer (1, 16 and 64 interfaces, each count in
+// a fresh process), create-to-ready and destroy latency (p50/p99 over all those interfaces).
+import { scenario, args, child, percentile, shq, BENCH } from './lib.mjs';
+import { join } from 'node:path';
+
+const opts = args();
+const COUNTS = opts.counts ?? [1, 16, 64];
+
+await scenario(
+  async (out) => {
+    const create = [];
+    const destroy = [];
+    for (const k of COUNTS) {
+      const p = child(process.execPath, ['--expose-gc', join(BENCH, 'footprintprobe.mjs'), String(k)]);
+      const res = await p.json(300_000);
+      out.metrics.push({ id: `footprint.rssPerIf.${k}`, value: res.perIfMB, unit: 'MB', extra: { rssBeforeMB: res.rss0 / 2 ** 20, rssAfterMB: res.rss1 / 2 ** 20, rssDestroyedMB: res.rss2 / 2 ** 20 } });
+      create.push(...res.create);
+      destroy.push(...res.destroy);
+    }
+    create.sort((a, b) => a - b);
+    destroy.sort((a, b) => a - b);
+    out.metrics.push({ id: 'footprint.create.p50', value: percentile(create, 0.5), unit: 'ms', extra: { n: create.length } });
+    out.metrics.push({ id: 'footprint.create.p99', value: percentile(create, 0.99), unit: 'ms' });
+    out.metrics.push({ id: 'footprint.destroy.p50', value: percentile(destroy, 0.5), unit: 'ms' });
+    out.metrics.push({ id: 'footprint.destroy.p99', value: percentile(destroy, 0.99), unit: 'ms' });
+  },
+  () => {
+    for (let i = 0; i < 64; i++) shq('ip', 'link', 'del', `bfp${i}`);
+  },
+);

@@ -1,0 +1,40 @@
+// One footprint measurement in a fresh process: `node --expose-gc bench/footprintprobe.mjs K`.
+// Creates K idle tun Tuncers one after another (timing each create until ready), measures the
+// resident set before and after, then destroys them (timing each). Prints one JSON line.
+import { loadLib } from './lib.mjs';
+const { Tuncer } = await loadLib();
+
+const k = Number(process.argv[2]);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const settle = async () => {
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc?.();
+    await sleep(100);
+  }
+  return process.memoryUsage().rss;
+};
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+
+const rss0 = await settle();
+const tuns = [];
+const create = [];
+const destroy = [];
+try {
+  for (let i = 0; i < k; i++) {
+    const t0 = now();
+    tuns.push(await Tuncer.create({ name: `bfp${i}`, mode: 'tun' }));
+    create.push(now() - t0);
+  }
+  await sleep(300);
+  const rss1 = await settle();
+  for (const t of tuns.splice(0)) {
+    const t0 = now();
+    await t.destroy();
+    destroy.push(now() - t0);
+  }
+  const rss2 = await settle();
+  console.log(JSON.stringify({ k, rss0, rss1, rss2, perIfMB: (rss1 - rss0) / k / 2 ** 20, create, destroy }));
+} finally {
+  await Promise.allSettled(tuns.map((t) => t.destroy()));
+}
+process.exit(0);

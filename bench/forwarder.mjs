@@ -1,0 +1,36 @@
+// The Tuncer forwarder of the forward scenario:
+//   node bench/forwarder.mjs NETNS_A IF_A NETNS_B IF_B VNET
+// Attaches to IF_A inside NETNS_A and IF_B inside NETNS_B (with vnetHdr and TSO offloads when
+// VNET=1, passing super-packets through whole) and forwards both ways with the public API:
+// a passive recv() loop per direction, trySend, and `await send` when the tx ring is full
+// (which also stops reading: backpressure). Prints "ready"; ends on stdin EOF.
+import { loadLib } from './lib.mjs';
+const { Tuncer } = await loadLib();
+
+const [nsA, ifA, nsB, ifB, vnetArg] = process.argv.slice(2);
+const vnet = vnetArg === '1';
+const open = async (netns, name) => {
+  const t = await Tuncer.create({ netns, name, mode: 'tun', vnetHdr: vnet });
+  if (vnet) await t.offload({ csum: true, tso4: true, tso6: true });
+  return t;
+};
+const a = await open(nsA, ifA);
+const b = await open(nsB, ifB);
+async function pump(from, to) {
+  try {
+    for (;;) {
+      const p = await from.recv();
+      if (!to.trySend(p)) await to.send(p);
+    }
+  } catch {
+    /* ended */
+  }
+}
+void pump(a, b);
+void pump(b, a);
+console.log('ready');
+process.stdin.resume();
+process.stdin.on('end', async () => {
+  await Promise.allSettled([a.destroy(), b.destroy()]);
+  process.exit(0);
+});

@@ -1,0 +1,169 @@
+// Helpers shared by the benchmark scenarios (bench/*.mjs). Everything here assumes it runs
+// inside the private network namespace that bench/run.mjs sets up.
+import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export const BENCH = dirname(fileURLToPath(import.meta.url));
+export const BIN = join(BENCH, 'bin');
+export const bin = (name) => join(BIN, name);
+
+/** Refuse to run outside the bench's own namespace. */
+export function assertPrivateNetns() {
+  if (process.env.TUNCTL_BENCH_NS !== '1') {
+    throw new Error('bench scenarios run only inside `node bench/run.mjs` (private network namespace)');
+  }
+}
+
+/** Run a command (no shell), return stdout; throws on failure. */
+export function sh(cmd, ...args) {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Like sh, but ignore failures (teardown). */
+export function shq(cmd, ...args) {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return '';
+  }
+}
+
+/** Counter of a device from sysfs (the bench remounts /sys in its namespace). */
+export function devStat(dev, name) {
+  return Number(readFileSync(`/sys/class/net/${dev}/statistics/${name}`, 'utf8'));
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A child process speaking the bench's line protocol: it prints "ready" once set up, takes
+ * lines on stdin, and prints JSON lines as results. Every child is killed on teardown.
+ */
+const children = new Set();
+export function child(cmd, args, { timeoutMs = 60_000 } = {}) {
+  const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  children.add(p);
+  let buf = '';
+  let err = '';
+  const lines = [];
+  const waiters = [];
+  let exited = null;
+  p.stdout.setEncoding('utf8');
+  p.stderr.setEncoding('utf8');
+  p.stderr.on('data', (d) => (err += d));
+  const flush = () => {
+    while (waiters.length && (lines.length || exited)) {
+      const w = waiters.shift();
+      clearTimeout(w.timer);
+      if (lines.length) w.resolve(lines.shift());
+      else w.reject(new Error(`${cmd.split('/').pop()} exited (${exited}) ${err.trim()}`));
+    }
+  };
+  p.stdout.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      lines.push(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+    flush();
+  });
+  p.on('exit', (code, sig) => {
+    exited = sig ?? code;
+    children.delete(p);
+    flush();
+  });
+  p.on('error', (e) => {
+    exited = e.message;
+    flush();
+  });
+  p.stdin.on('error', () => {});
+  const line = (ms = timeoutMs) =>
+    new Promise((resolve, reject) => {
+      const w = { resolve, reject, timer: setTimeout(() => reject(new Error(`${cmd} gave no answer in ${ms} ms; stderr: ${err.trim()}`)), ms) };
+      waiters.push(w);
+      flush();
+    });
+  return {
+    proc: p,
+    line,
+    async json(ms) {
+      for (;;) {
+        const l = await line(ms);
+        if (l.startsWith('{')) return JSON.parse(l);
+      }
+    },
+    async ready(ms) {
+      const l = await line(ms);
+      if (l !== 'ready') throw new Error(`expected ready, got ${l}`);
+    },
+    send(s) {
+      p.stdin.write(s + '\n');
+    },
+    kill() {
+      if (exited === null) p.kill('SIGKILL');
+    },
+    exited: () => new Promise((r) => (exited !== null ? r(exited) : p.once('exit', (c, s) => r(s ?? c)))),
+  };
+}
+
+export function killChildren() {
+  for (const p of children) p.kill('SIGKILL');
+}
+
+/** Run the scenario body; print its metrics as the last JSON line; tear down on any ending. */
+export async function scenario(body, teardown) {
+  assertPrivateNetns();
+  const out = { metrics: [], notes: [] };
+  const done = () => {
+    killChildren();
+    try {
+      teardown?.();
+    } catch {
+      /* best effort */
+    }
+  };
+  process.on('SIGTERM', () => {
+    done();
+    process.exit(143);
+  });
+  const watchdog = setTimeout(() => {
+    console.error('scenario watchdog: giving up');
+    done();
+    process.exit(124);
+  }, Number(process.env.TUNCTL_BENCH_TIMEOUT_MS ?? 600_000));
+  watchdog.unref();
+  try {
+    await body(out);
+  } catch (err) {
+    out.error = String(err?.stack ?? err);
+  } finally {
+    done();
+  }
+  process.stdout.write(`\n${JSON.stringify(out)}\n`);
+  process.exit(out.error ? 1 : 0);
+}
+
+/** Scenario arguments: `node bench/x.mjs '{"quick":true}'`. */
+export function args() {
+  try {
+    return JSON.parse(process.argv[2] ?? '{}');
+  } catch {
+    return {};
+  }
+}
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+/**
+ * The library under test: the snapshot run.mjs compiled into bench/bin/pkg/dist at start (so
+ * concurrent rebuilds of dist/ cannot change it mid-run), or ../dist with --use-dist.
+ */
+export const DIST = process.env.TUNCTL_BENCH_DIST ?? join(BENCH, '..', 'dist');
+export const loadLib = () => import(pathToFileURL(join(DIST, 'index.js')).href);
+export const loadUdp = () => import(pathToFileURL(join(DIST, 'packet', 'udp.js')).href);

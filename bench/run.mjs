@@ -1,0 +1,211 @@
+#!/usr/bin/env node
+// The tunctl benchmark: `node bench/run.mjs [--quick] [--only rx,tx,latency,footprint,forward] [--repeat N] [--opts JSON] [--use-dist]`
+// Run as root. It builds the C references (bench/c/*.c -> bench/bin/), re-executes itself in a
+// private network + mount namespace (unshare --net --mount), runs every scenario as a child
+// process several times, prints a table and writes bench/results.json. See bench/README.md.
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync, readFileSync, rmSync, copyFileSync } from 'node:fs';
+import { cpus, release } from 'node:os';
+import { join } from 'node:path';
+import { BENCH, BIN } from './lib.mjs';
+
+const ROOT = join(BENCH, '..');
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(name);
+const value = (name) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const quick = flag('--quick');
+const ALL = ['rx', 'tx', 'latency', 'footprint', 'forward'];
+const only = (value('--only')?.split(',') ?? ALL).filter(Boolean);
+const extra = JSON.parse(value('--opts') ?? '{}'); // scenario options, e.g. '{"n":50000,"flood":false}'
+const repeat = Number(value('--repeat') ?? (quick ? 3 : 5));
+for (const s of only) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}; known: ${ALL.join(', ')}`);
+
+if (process.env.TUNCTL_BENCH_NS !== '1') {
+  // ---- outside: checks, build, then re-exec in private namespaces ----
+  if (process.getuid?.() !== 0) {
+    console.error('bench: run as root (it creates tun devices and network namespaces)');
+    process.exit(1);
+  }
+  mkdirSync(BIN, { recursive: true });
+  const env = { ...process.env, TUNCTL_BENCH_NS: '1' };
+  if (!flag('--use-dist')) {
+    // A private build of the library for this run, so that others rebuilding dist/ meanwhile
+    // cannot change (or half-write) what is measured.
+    const pkg = join(BIN, 'pkg');
+    rmSync(pkg, { recursive: true, force: true });
+    try {
+      execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(pkg, 'dist')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      mkdirSync(join(pkg, 'build', 'Release'), { recursive: true });
+      copyFileSync(join(ROOT, 'build', 'Release', 'tunctl.node'), join(pkg, 'build', 'Release', 'tunctl.node'));
+      env.TUNCTL_BENCH_DIST = join(pkg, 'dist');
+    } catch (err) {
+      console.error(`bench: could not build a snapshot of src/ (${String(err.stdout ?? err).split('\n')[0]}); using dist/`);
+    }
+  }
+  if (!env.TUNCTL_BENCH_DIST && !existsSync(join(ROOT, 'dist', 'index.js'))) {
+    console.error('bench: dist/ is missing; run `npx tsc -p tsconfig.build.json` first');
+    process.exit(1);
+  }
+  for (const f of readdirSync(join(BENCH, 'c')).filter((f) => f.endsWith('.c'))) {
+    const out = join(BIN, f.slice(0, -2));
+    execFileSync('cc', ['-O2', '-Wall', '-o', out, join(BENCH, 'c', f), '-lpthread'], { stdio: 'inherit' });
+  }
+  const p = spawn('unshare', ['--net', '--mount', '--propagation', 'private', '--', process.execPath, ...process.execArgv, process.argv[1], ...argv], {
+    stdio: 'inherit',
+    env,
+  });
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => p.kill(sig));
+  p.on('exit', (code, sig) => process.exit(code ?? (sig ? 1 : 0)));
+} else {
+  await inside();
+}
+
+async function inside() {
+  // ---- inside the private namespaces ----
+  const run = (cmd, ...a) => execFileSync(cmd, a, { stdio: ['ignore', 'pipe', 'pipe'] });
+  run('mount', '-t', 'sysfs', 'sysfs', '/sys'); // /sys/class/net of this namespace
+  mkdirSync('/run/netns', { recursive: true });
+  run('mount', '-t', 'tmpfs', 'bench-netns', '/run/netns'); // `ip netns add` leaves nothing outside
+  run('ip', 'link', 'set', 'lo', 'up');
+  for (const k of ['all', 'default']) writeFileSync(`/proc/sys/net/ipv6/conf/${k}/disable_ipv6`, '1'); // no stray RS/MLD
+
+  const machine = {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    kernel: release(),
+    node: process.version,
+    date: new Date().toISOString(),
+    tunctl: JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version,
+  };
+  console.log(`tunctl bench: ${machine.cpu}, ${machine.cores} cores, Linux ${machine.kernel}, Node ${machine.node}; ${repeat} runs${quick ? ' (quick)' : ''}`);
+
+  const runs = {}; // metric id -> [{ run, value, extra }]
+  const notes = [];
+  const errors = [];
+  for (const s of only) {
+    for (let i = 0; i < repeat; i++) {
+      process.stdout.write(`  ${s} run ${i + 1}/${repeat} ... `);
+      const t0 = Date.now();
+      const res = await runScenario(s, { ...extra, quick, run: i });
+      process.stdout.write(`${((Date.now() - t0) / 1000).toFixed(1)} s${res.error ? ' FAILED' : ''}\n`);
+      if (res.error) errors.push({ scenario: s, run: i, error: res.error });
+      for (const n of res.notes ?? []) notes.push(`${s} run ${i + 1}: ${n}`);
+      for (const m of res.metrics ?? []) (runs[m.id] ??= []).push({ run: i, value: m.value, unit: m.unit, extra: m.extra });
+    }
+  }
+
+  const metrics = {};
+  for (const [id, rs] of Object.entries(runs)) {
+    const vs = rs.map((r) => r.value).filter(Number.isFinite);
+    const mid = rs.find((r) => r.value === median(vs)) ?? rs[0];
+    metrics[id] = { unit: rs[0].unit, median: median(vs), min: Math.min(...vs), max: Math.max(...vs), iqr: iqr(vs), n: vs.length, values: vs, extra: mid?.extra };
+  }
+  const ratios = [];
+  for (const id of Object.keys(metrics)) {
+    const t = target(id);
+    if (!t) continue;
+    if (t.ref) {
+      const ref = runs[t.ref];
+      if (!ref) continue;
+      // Each ratio against the reference measured in the same run.
+      const per = runs[id].map((r) => r.value / (ref.find((x) => x.run === r.run)?.value ?? NaN)).filter(Number.isFinite);
+      const r = median(per);
+      ratios.push({ id, ref: t.ref, ratio: r, min: Math.min(...per), max: Math.max(...per), target: t.text, ok: t.ok ? t.ok(r) : undefined });
+    } else {
+      const v = metrics[id].median;
+      ratios.push({ id, value: v, target: t.text, ok: t.ok(v) });
+    }
+  }
+
+  printTable(metrics, ratios);
+  if (notes.length) console.log('\nnotes:\n' + [...new Set(notes)].map((n) => '  ' + n).join('\n'));
+  if (errors.length) console.log('\nerrors:\n' + errors.map((e) => `  ${e.scenario} run ${e.run + 1}: ${e.error.split('\n')[0]}`).join('\n'));
+  const file = join(BENCH, 'results.json');
+  writeFileSync(file, JSON.stringify({ machine, options: { quick, repeat, only }, metrics, ratios, notes, errors }, null, 2) + '\n');
+  console.log(`\nwrote ${file}`);
+  process.exit(errors.length ? 1 : 0);
+}
+
+/** Run one scenario once as a child process; a crash there is an error here, not the end. */
+function runScenario(name, opts) {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(BENCH, `${name}.mjs`), JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => p.kill('SIGTERM'), 900_000);
+    p.on('exit', (code, sig) => {
+      clearTimeout(timer);
+      const last = out.trim().split('\n').reverse().find((l) => l.startsWith('{"metrics"'));
+      let res = {};
+      try {
+        res = last ? JSON.parse(last) : {};
+      } catch {
+        /* reported below */
+      }
+      if (!last) res.error = `exited ${sig ?? code} without results: ${err.trim().split('\n').slice(-5).join(' | ')}`;
+      resolve(res);
+    });
+  });
+}
+
+function median(vs) {
+  if (vs.length === 0) return NaN;
+  const s = [...vs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function iqr(vs) {
+  const s = [...vs].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * (s.length - 1) + 0.5))];
+  return s.length ? q(0.75) - q(0.25) : NaN;
+}
+
+/** What each figure is compared with, and the issue's target. */
+function target(id) {
+  const p = id.split('.');
+  const atLeast = (x) => ({ text: `>= ${x} x C`, ok: (r) => r >= x });
+  if (p[0] === 'rx' && p[3] !== 'c') {
+    const ref = `rx.${p[1]}.${p[2]}.c`;
+    if (p[1] === 'drain' && (p[3] === 'passive' || p[3] === 'active')) return { ref, ...atLeast(0.8) };
+    if (p[1] === 'drain' && p[3] === 'batch') return { ref, ...atLeast(1.0) };
+    return { ref, text: '(info)' };
+  }
+  if (p[0] === 'tx' && p[2] !== 'c') return p[2] === 'tuncer' ? { ref: `tx.${p[1]}.c`, ...atLeast(0.8) } : { ref: `tx.${p[1]}.c`, text: '(info)' };
+  if (p[0] === 'latency' && p[1] !== 'c') {
+    const ref = `latency.c.${p[2]}`;
+    return p[2] === 'p50' ? { ref, text: '<= 1.5 x C', ok: (r) => r <= 1.5 } : { ref, text: '(info)' };
+  }
+  if (p[0] === 'forward' && p[2] !== 'c') return { ref: `forward.${p[1]}.c`, ...atLeast(0.6) };
+  if (id.startsWith('footprint.rssPerIf.')) return { text: '<= 10 MB', ok: (v) => v <= 10 };
+  if (id === 'footprint.create.p50') return { text: '<= 50 ms', ok: (v) => v <= 50 };
+  return undefined;
+}
+
+function fmt(v, unit) {
+  if (!Number.isFinite(v)) return 'n/a';
+  if (unit === 'pps') return v >= 1e6 ? `${(v / 1e6).toFixed(3)} M` : `${(v / 1e3).toFixed(1)} k`;
+  if (Math.abs(v) >= 100) return v.toFixed(0);
+  return v.toFixed(2);
+}
+
+function printTable(metrics, ratios) {
+  const byId = new Map(ratios.map((r) => [r.id, r]));
+  const rows = [['figure', 'unit', 'median', 'min', 'max', 'ratio (min-max)', 'target', '']];
+  for (const [id, m] of Object.entries(metrics)) {
+    const r = byId.get(id);
+    const ratio = r && r.ratio !== undefined ? `${r.ratio.toFixed(2)} (${r.min.toFixed(2)}-${r.max.toFixed(2)})` : '';
+    rows.push([id, m.unit, fmt(m.median, m.unit), fmt(m.min, m.unit), fmt(m.max, m.unit), ratio, r?.target ?? '', r?.ok === undefined ? '' : r.ok ? 'ok' : 'MISS']);
+  }
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  console.log('');
+  rows.forEach((r, k) => {
+    console.log(r.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd());
+    if (k === 0) console.log(w.map((n) => '-'.repeat(n)).join('  '));
+  });
+}
