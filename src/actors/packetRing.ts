@@ -26,6 +26,7 @@ const SEQ = 3;
 const ACK = 4;
 const PAUSED = 5;
 const CLOSED = 6;
+const WAITING = 7;
 const CTL_WORDS = 16;
 const CTL_BYTES = CTL_WORDS * 4;
 
@@ -136,7 +137,9 @@ export class PacketRing {
   /** Wake the consumer for everything committed so far: once per batch (producer). */
   publish(): void {
     Atomics.add(this.ctl, SEQ, 1);
-    Atomics.notify(this.ctl, SEQ);
+    // Only a consumer that said it waits needs the (costly) wake-up; one that is busy will
+    // see the new SEQ when it next looks.
+    if (Atomics.load(this.ctl, WAITING) === 1) Atomics.notify(this.ctl, SEQ);
   }
 
   /** Copy one packet in as a record and commit it; false when there is no room (producer). */
@@ -198,6 +201,11 @@ export class PacketRing {
     return this.words[pos >> 2] as number;
   }
 
+  /** Where the consumer is: the start of the next unread record. */
+  consumerPosition(): number {
+    return Atomics.load(this.ctl, R);
+  }
+
   /** Release the records before `pos` to the producer (consumer). */
   release(pos: number): void {
     Atomics.store(this.ctl, R, pos);
@@ -216,8 +224,16 @@ export class PacketRing {
 
   /** Resolve once the producer published past `seen` (or at once if it already has). */
   waitData(seen: number, timeoutMs?: number): Promise<unknown> | undefined {
+    Atomics.store(this.ctl, WAITING, 1);
     const r = Atomics.waitAsync(this.ctl, SEQ, seen, timeoutMs);
-    return r.async ? r.value : undefined;
+    if (!r.async) {
+      Atomics.store(this.ctl, WAITING, 0);
+      return undefined;
+    }
+    return r.value.then((v) => {
+      Atomics.store(this.ctl, WAITING, 0);
+      return v;
+    });
   }
 
   /** Copy out and remove one packet, or null when empty (consumer; does not ack). */

@@ -121,6 +121,11 @@ interface Pending {
 
 const silent = pino({ level: 'silent' });
 
+/** Most bytes copied out of the rx ring in one allocation when delivering. */
+const DELIVERY_CHUNK = 64 * 1024;
+
+const NO_RECV_OPTS: { size?: number; signal?: AbortSignal } = Object.freeze({});
+
 /** The compiled worker: beside this file in `dist/`; from `src/` (tests) the built copy. */
 function workerUrl(): URL {
   const url = new URL('./tunWorker.js', import.meta.url);
@@ -242,6 +247,8 @@ export class Tuncer implements AsyncDisposable {
   #closeTimer: NodeJS.Timeout | undefined;
   #finished = false;
   #readyDone = false;
+  #state: TuncerState = 'starting';
+  #delivering = false;
   #workerGone: Promise<void> = Promise.resolve();
 
   /** Resolves once, when the interface has ended, with the reason. Never rejects. */
@@ -275,7 +282,8 @@ export class Tuncer implements AsyncDisposable {
     let last: TuncerState | undefined;
     this.#actor.subscribe({
       next: () => {
-        const s = this.state;
+        const s = this.#stateOf();
+        this.#state = s; // cached: the hot path reads it per batch
         if (s !== last) {
           last = s;
           this.#events.next({ type: 'state', state: s });
@@ -317,6 +325,10 @@ export class Tuncer implements AsyncDisposable {
 
   /** Where the interface is in its life. */
   get state(): TuncerState {
+    return this.#state;
+  }
+
+  #stateOf(): TuncerState {
     const snap = this.#actor.getSnapshot();
     if (snap.matches({ running: 'active' })) return 'active';
     if (snap.matches('running')) return 'passive';
@@ -675,13 +687,15 @@ export class Tuncer implements AsyncDisposable {
    * const packet = await tun.recv({ signal: AbortSignal.timeout(1000) });
    * ```
    */
-  recv(opts: { size?: number; signal?: AbortSignal } = {}): Promise<Buffer> {
+  recv(opts: { size?: number; signal?: AbortSignal } = NO_RECV_OPTS): Promise<Buffer> {
     const size = opts?.size ?? MAX_PACKET;
-    try {
-      assertOptions(opts, 'recv option', ['size', 'signal']);
-      assertInt(size, 'size', 1, MAX_PACKET);
-    } catch (err) {
-      return Promise.reject(err);
+    if (opts !== NO_RECV_OPTS) {
+      try {
+        assertOptions(opts, 'recv option', ['size', 'signal']);
+        assertInt(size, 'size', 1, MAX_PACKET);
+      } catch (err) {
+        return Promise.reject(err);
+      }
     }
     const signal = opts.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -743,21 +757,28 @@ export class Tuncer implements AsyncDisposable {
 
   /** Deliver what the mode allows, then wait for more only if someone wants it. */
   #pump = (): void => {
-    this.#armed = false;
+    if (this.#delivering) {
+      this.#schedulePump(); // called from a subscriber's callback: after the current delivery
+      return;
+    }
     for (;;) {
       if (this.#finished) return;
       const seen = this.#rx.seqCount();
       this.#deliver();
-      if (!this.#wants() || !this.#rx.isEmpty()) {
-        if (this.#wants()) continue;
-        return;
-      }
+      if (!this.#wants()) return;
+      if (!this.#rx.isEmpty()) continue;
+      if (this.#armed) return; // a wake-up is already on its way
       const wait = this.#rx.waitData(seen);
       if (!wait) continue;
       this.#armed = true;
-      void wait.then(this.#pump);
+      void wait.then(this.#onWake);
       return;
     }
+  };
+
+  #onWake = (): void => {
+    this.#armed = false;
+    this.#pump();
   };
 
   #wants(): boolean {
@@ -765,38 +786,76 @@ export class Tuncer implements AsyncDisposable {
     return this.#waiters.length > 0;
   }
 
+  /** Deliver what the mode allows; re-entered from a subscriber's callback, it defers. */
   #deliver(): void {
+    if (this.#delivering) {
+      this.#schedulePump();
+      return;
+    }
+    this.#delivering = true;
+    try {
+      this.#deliverRuns();
+    } finally {
+      this.#delivering = false;
+    }
+  }
+
+  /** May this thread hand out one more packet now? */
+  #canHandOut(): boolean {
+    return this.#state === 'active' ? this.#credits > 0 && this.#packets.observed : this.#waiters.length > 0;
+  }
+
+  #deliverRuns(): void {
     const rx = this.#rx;
     while (rx.readable()) {
       let pos = rx.readStart;
       const end = rx.readEnd;
-      const active = this.state === 'active';
-      while (pos < end) {
-        const len = rx.lengthAt(pos);
-        if (active) {
-          if (this.#credits <= 0 || !this.#packets.observed) break;
-        } else if (this.#waiters.length === 0) break;
-        const w = active ? undefined : this.#waiters.shift();
-        const n = w && w.size < len ? w.size : len;
-        const packet = Buffer.allocUnsafe(n);
-        packet.set(rx.data.subarray(pos + 4, pos + 4 + n));
-        pos += recordSize(len);
-        this.#delivered += 1;
-        if (w) {
-          if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
-          w.resolve(packet);
-        } else {
-          this.#credits -= 1;
-          this.#packets.next(packet);
-          if (this.#credits <= 0) {
-            rx.release(pos);
-            this.#goPassive();
-            break;
+      let moved = false;
+      while (pos < end && this.#canHandOut()) {
+        // One copy (and one allocation) for a run of records; packets are views of it.
+        const budget = this.#state === 'active' ? this.#credits : this.#waiters.length;
+        let stop = pos;
+        let count = 0;
+        do {
+          stop += recordSize(rx.lengthAt(stop));
+          count += 1;
+        } while (stop < end && count < budget && stop - pos < DELIVERY_CHUNK);
+        const chunk = Buffer.allocUnsafe(stop - pos);
+        chunk.set(rx.data.subarray(pos, stop));
+        let off = 0;
+        while (off < chunk.length && this.#canHandOut()) {
+          const len = rx.lengthAt(pos + off);
+          const w = this.#state === 'active' ? undefined : this.#waiters.shift();
+          const n = w && w.size < len ? w.size : len;
+          const packet = chunk.subarray(off + 4, off + 4 + n);
+          off += recordSize(len);
+          // Released before it is handed out: a subscriber may recv() the next one.
+          rx.release(pos + off);
+          moved = true;
+          this.#delivered += 1;
+          if (w) {
+            if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
+            w.resolve(packet);
+          } else {
+            this.#credits -= 1;
+            this.#packets.next(packet);
+            if (this.#credits <= 0) this.#goPassive();
+            // A subscriber that read from the ring itself moved the position: start over.
+            if (rx.consumerPosition() !== pos + off) {
+              off = -1;
+              break;
+            }
           }
         }
+        if (off < 0) {
+          pos = end + 1; // restart the outer loop from wherever the ring is now
+          break;
+        }
+        pos += off;
+        if (pos < stop) break; // the mode changed part-way through the run
       }
-      rx.release(pos);
-      rx.ack();
+      if (moved) rx.ack();
+      if (pos > end) continue;
       if (pos < end) return;
     }
   }

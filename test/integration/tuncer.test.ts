@@ -124,6 +124,27 @@ describeKernel('Tuncer against the kernel', () => {
     expect(seen).toEqual([0, 1, 2, 4, 5]);
   });
 
+  it('a subscriber that turns passive and reads inside its callback gets no packet twice', async () => {
+    const t = await make({ addresses: ['198.18.10.1/24'] });
+    await drain(t);
+    for (let i = 0; i < 10; i++) await t.send(echo(i));
+    await sleep(50); // all ten replies wait in the ring
+    const seqs: number[] = [];
+    const reads: Promise<Buffer>[] = [];
+    t.packets$.subscribe((p) => {
+      seqs.push(parseIcmpEcho(p)?.seq ?? -1);
+      if (seqs.length === 1) {
+        t.setopt({ active: false });
+        for (let i = 0; i < 9; i++) reads.push(t.recv({ signal: AbortSignal.timeout(2000) }));
+      }
+    });
+    t.setopt({ active: true });
+    await sleep(20); // the callback has run and queued its reads
+    expect(reads).toHaveLength(9);
+    for (const p of await Promise.all(reads)) seqs.push(parseIcmpEcho(p)?.seq ?? -1);
+    expect(seqs).toEqual([...Array(10).keys()]);
+  });
+
   it('switching modes under a flood neither loses nor duplicates packets read from the fd', async () => {
     const t = await make({ addresses: ['198.18.10.1/24'], txqueuelen: 20000 });
     await drain(t);
