@@ -17,7 +17,7 @@ const value = (name) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const quick = flag('--quick');
-const ALL = ['rx', 'tx', 'latency', 'footprint', 'forward'];
+const ALL = ['rx', 'tx', 'latency', 'footprint', 'forward', 'peer'];
 const only = (value('--only')?.split(',') ?? ALL).filter(Boolean);
 const extra = JSON.parse(value('--opts') ?? '{}'); // scenario options, e.g. '{"n":50000,"flood":false}'
 const repeat = Number(value('--repeat') ?? (quick ? 3 : 5));
@@ -48,6 +48,21 @@ if (process.env.TUNCTL_BENCH_NS !== '1') {
   if (!env.TUNCTL_BENCH_DIST && !existsSync(join(ROOT, 'dist', 'index.js'))) {
     console.error('bench: dist/ is missing; run `npx tsc -p tsconfig.build.json` first');
     process.exit(1);
+  }
+  if (only.includes('peer') && !existsSync(join(BENCH, 'peer', 'node_modules', '@xiaobaidadada', 'node-tuntap2-wintun'))) {
+    // The peer library goes into a folder of its own (gitignored), never into tunctl's
+    // dependencies; installed here, outside the namespace, where the registry is reachable.
+    mkdirSync(join(BENCH, 'peer'), { recursive: true });
+    writeFileSync(join(BENCH, 'peer', 'package.json'), '{ "name": "tunctl-bench-peer", "private": true }\n');
+    try {
+      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '@xiaobaidadada/node-tuntap2-wintun@3.0.2'], { cwd: join(BENCH, 'peer'), stdio: 'inherit' });
+      // Its install script first tries to download a prebuilt binary; build from source instead,
+      // against this Node's own headers.
+      const pkgDir = join(BENCH, 'peer', 'node_modules', '@xiaobaidadada', 'node-tuntap2-wintun');
+      execFileSync(process.execPath, [join(BENCH, 'peer', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'), 'rebuild', '--release', `--nodedir=${process.env.npm_config_nodedir ?? '/usr'}`], { cwd: pkgDir, stdio: ['ignore', 'ignore', 'inherit'] });
+    } catch {
+      console.error('bench: could not install the peer library; the peer scenario will fail');
+    }
   }
   for (const f of readdirSync(join(BENCH, 'c')).filter((f) => f.endsWith('.c'))) {
     const out = join(BIN, f.slice(0, -2));
@@ -182,6 +197,7 @@ function target(id) {
     return p[2] === 'p50' ? { ref, text: '<= 1.5 x C', ok: (r) => r <= 1.5 } : { ref, text: '(info)' };
   }
   if (p[0] === 'forward' && p[2] !== 'c') return { ref: `forward.${p[1]}.c`, ...atLeast(0.6) };
+  if (p[0] === 'peer' && p[3] === 'active') return { ref: `peer.${p[1]}.${p[2]}.peer`, text: '>= 10 x peer', ok: (r) => r >= 10 };
   if (id.startsWith('footprint.rssPerIf.')) return { text: '<= 10 MB', ok: (v) => v <= 10 };
   if (id === 'footprint.create.p50') return { text: '<= 50 ms', ok: (v) => v <= 50 };
   return undefined;
