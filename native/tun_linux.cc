@@ -71,7 +71,7 @@ static Napi::Value OpenTun(const Napi::CallbackInfo& info) {
     std::string path = ArgString(info, 0, "netnsPath");
     int self = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (self < 0) throw ErrnoError(env, errno, "open(netns)");
-    int target = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    int target = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not block us
     if (target < 0) {
       int err = errno;
       ::close(self);
@@ -105,7 +105,7 @@ static Napi::Value OpenTun(const Napi::CallbackInfo& info) {
 static Napi::Value EnterNetns(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = ArgString(info, 0, "path");
-  int target = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int target = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not block us
   if (target < 0) throw ErrnoError(env, errno, "open(netns)");
   int rc = ::setns(target, CLONE_NEWNET);
   int err = errno;

@@ -46,7 +46,7 @@ export type FdOp = (typeof FD_OPS)[number];
 /** A call made on the device's name. */
 export type NameOp = (typeof NAME_OPS)[number];
 /** Requests beyond the tunctl calls: shut down, report counters, inject a fault. */
-export type SpecialOp = 'close' | 'stats' | 'fault';
+export type SpecialOp = 'close' | 'abandon' | 'stats' | 'fault';
 
 /** Main → worker. */
 export interface WorkerRequest {

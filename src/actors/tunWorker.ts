@@ -38,6 +38,8 @@ let fd = -1;
 let name = cfg.name;
 let pollId = -1;
 let closing = false;
+/** This start created the device (it did not exist before). */
+let createdHere = false;
 
 function post(msg: WorkerMessage): void {
   port.postMessage(msg);
@@ -63,17 +65,19 @@ function start(): boolean {
       sys(() => native.enterNetns(path));
     }
     created = !deviceExists(cfg.name);
+    createdHere = created;
     const h = tunctl.create(cfg.name, cfg.create);
     fd = h.fd;
     name = h.name;
     if (cfg.owner !== undefined) tunctl.owner(fd, cfg.owner);
     if (cfg.group !== undefined) tunctl.group(fd, cfg.group);
-    if (cfg.persist !== undefined) tunctl.persist(fd, cfg.persist);
     if (cfg.hwaddr !== undefined) tunctl.setHwaddr(name, cfg.hwaddr);
     if (cfg.mtu !== undefined) tunctl.setMtu(name, cfg.mtu);
     if (cfg.txqueuelen !== undefined) tunctl.setTxqueuelen(name, cfg.txqueuelen);
     for (const a of cfg.addresses) tunctl.up(name, a.address, a.prefix);
     if (cfg.up && cfg.addresses.length === 0) tunctl.link(name, true);
+    // Last, so a start that fails or is cut short leaves a device it created non-persistent.
+    if (cfg.persist !== undefined) tunctl.persist(fd, cfg.persist);
     const info = tunctl.info(fd);
     post({ type: 'ready', name, flags: info.flags, fd, created });
     return true;
@@ -222,6 +226,11 @@ function handle(req: WorkerRequest): unknown {
     case 'stats':
       return { ...stats, kernelDrops: kernelDrops() };
     case 'close':
+      shutdown();
+      return true;
+    case 'abandon':
+      // The main thread gave up on this start: leave no persistent device that we made.
+      if (createdHere && cfg.persist && fd >= 0) tunctl.persist(fd, false);
       shutdown();
       return true;
     case 'fault':

@@ -25,6 +25,7 @@ import {
 } from './messages.js';
 import { iffFlags, type CreateOptions } from '../tunctl/create.js';
 import type { OffloadFlags, TunInfo, Ipv4Config } from '../tunctl/index.js';
+import { offloadMask } from '../tunctl/fdControl.js';
 import { assertBool, assertIfname, assertInt, assertOptions, assertBytes, assertString } from '../tunctl/validate.js';
 import { MTU_RANGE } from '../tunctl/netif.js';
 import { MAX_PACKET } from '../tunctl/packetIo.js';
@@ -120,6 +121,9 @@ interface Pending {
 }
 
 const silent = pino({ level: 'silent' });
+
+/** How long a start-up that was given up may still run before its worker is terminated. */
+const ABANDON_GRACE_MS = 5000;
 
 /** Most bytes copied out of the rx ring in one allocation when delivering. */
 const DELIVERY_CHUNK = 64 * 1024;
@@ -247,6 +251,10 @@ export class Tuncer implements AsyncDisposable {
   #closeTimer: NodeJS.Timeout | undefined;
   #finished = false;
   #readyDone = false;
+  /** The worker said ready or fatal: its start-up run is over. */
+  #startSettled = false;
+  /** The start was given up (timeout, kill): when the worker reports, make it undo and end. */
+  #abandonStart = false;
   #state: TuncerState = 'starting';
   #delivering = false;
   #workerGone: Promise<void> = Promise.resolve();
@@ -385,6 +393,12 @@ export class Tuncer implements AsyncDisposable {
       switch (msg.type) {
         case 'ready': {
           clearTimeout(startTimer);
+          this.#startSettled = true;
+          if (this.#abandonStart) {
+            // Too late: undo what this start did (a persistent device it created), then end.
+            worker.postMessage({ id: 0, op: 'abandon', args: [] });
+            return;
+          }
           this.#name = msg.name;
           this.#log = this.#log.child({ ifname: msg.name });
           this.#readyDone = true;
@@ -395,11 +409,20 @@ export class Tuncer implements AsyncDisposable {
         }
         case 'fatal': {
           clearTimeout(startTimer);
+          this.#startSettled = true;
+          if (this.#abandonStart) {
+            void worker.terminate();
+            return;
+          }
           const err = fromWire(msg.error);
           this.#actor.send(msg.phase === 'start' ? { type: 'START_FAILED', error: err } : { type: 'FAILED', error: err });
           return;
         }
         case 'reply': {
+          if (msg.id === 0 && this.#abandonStart) {
+            void worker.terminate(); // the abandoned start has been undone
+            return;
+          }
           const p = this.#pending.get(msg.id);
           if (!p) return;
           this.#pending.delete(msg.id);
@@ -430,6 +453,13 @@ export class Tuncer implements AsyncDisposable {
     const worker = this.#worker;
     if (!worker) {
       if (this.#actor.getSnapshot().matches('stopping')) queueMicrotask(() => this.#actor.send({ type: 'CLOSED' }));
+      return;
+    }
+    if (!this.#readyDone && !this.#startSettled) {
+      // The worker's start-up is one synchronous run of ioctls: terminating it part-way could
+      // leave a device it just made persistent. Let it finish (bounded), then have it undo.
+      this.#abandonStart = true;
+      setTimeout(() => void worker.terminate(), ABANDON_GRACE_MS).unref();
       return;
     }
     void worker.terminate();
@@ -481,7 +511,14 @@ export class Tuncer implements AsyncDisposable {
         reject(Object.assign(new Error(`${op} on ${this.#name} got no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
       }, timeoutMs);
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-      worker.postMessage({ id, op, args });
+      try {
+        worker.postMessage({ id, op, args });
+      } catch (err) {
+        // An argument that cannot be cloned to the worker (a function, a symbol).
+        clearTimeout(timer);
+        this.#pending.delete(id);
+        reject(new TypeError(`${op}: arguments cannot be sent to the worker (${(err as Error).message})`));
+      }
     });
   }
 
@@ -571,7 +608,9 @@ export class Tuncer implements AsyncDisposable {
 
   /** Set offloads (TUNSETOFFLOAD); see `tunctl.offload`. @example `await tun.offload({ csum: true, tso4: true });` */
   async offload(flags: OffloadFlags | number): Promise<number> {
-    return this.#call('offload', [flags]);
+    const mask = typeof flags === 'number' ? flags : offloadMask(flags);
+    if (!Number.isInteger(mask) || mask < 0 || mask > 0xffff) throw new RangeError(`offload mask must be an integer from 0 to 65535, got ${mask}`);
+    return this.#call('offload', [mask]);
   }
 
   /** TUNGETIFF: name and flags. @example `const { persist } = await tun.info();` */

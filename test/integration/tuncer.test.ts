@@ -357,15 +357,17 @@ describeKernel('Tuncer against the kernel', () => {
         await Tuncer.create({ name: '${plain}', mode: 'tun', addresses: ['198.18.15.1/24'] });
         await Tuncer.create({ name: '${kept}', mode: 'tun', persist: true, mtu: 1400 });
         console.log('ready');
-        ${how === 'exit' ? 'process.exit(0);' : how === 'throw' ? "setTimeout(() => { throw new Error('boom'); }, 10);" : 'setInterval(() => {}, 1000);'}
+        // Wait for the parent's word, so it can see the devices exist first.
+        process.stdin.once('data', () => { ${how === 'exit' ? 'process.exit(0);' : how === 'throw' ? "throw new Error('boom');" : ''} });
       });`;
-      const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'pipe'] });
       await new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
         child.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
       });
       expect(devExists(plain)).toBe(true);
       if (how === 'SIGTERM' || how === 'SIGINT') child.kill(how);
+      else child.stdin.write('go\n');
       await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
       const deadline = Date.now() + 2000;
       while (devExists(plain) && Date.now() < deadline) await sleep(10);
