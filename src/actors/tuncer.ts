@@ -208,7 +208,15 @@ function validate(opts: TuncerOptions): WorkerConfig & { active: ActiveMode; tim
   };
 }
 
-function checkActive(mode: unknown): asserts mode is ActiveMode {
+/**
+ * Check a delivery mode: `true`, `false`, `'once'` or an integer from -32768 to 32767.
+ *
+ * @example
+ * ```ts
+ * checkActive('twice'); // throws RangeError
+ * ```
+ */
+export function checkActive(mode: unknown): asserts mode is ActiveMode {
   if (mode === true || mode === false || mode === 'once') return;
   if (typeof mode === 'number' && Number.isInteger(mode) && mode >= -32768 && mode <= 32767) return;
   throw new RangeError(`active must be true, false, 'once' or an integer from -32768 to 32767, got ${JSON.stringify(mode)}`);

@@ -73,8 +73,16 @@ function describe(code: string): string {
 
 function hint(code: string, syscall: string): string {
   switch (code) {
-    case 'EPERM':
     case 'EACCES':
+      if (syscall.startsWith('open(/dev/net/tun')) {
+        return (
+          '. The device node /dev/net/tun does not let this user open it (its mode is usually 0666; ' +
+          'check `ls -l /dev/net/tun`, and fix it with chmod, a udev rule or a group). CAP_NET_ADMIN ' +
+          'alone does not help here'
+        );
+      }
+    // falls through
+    case 'EPERM':
       return (
         '. Creating or configuring a TUN/TAP device needs CAP_NET_ADMIN: run as root, grant it to node ' +
         'with `sudo setcap cap_net_admin=ep "$(readlink -f "$(command -v node)")"`, or attach to a ' +

@@ -11,7 +11,8 @@
  * @module
  */
 import { EMPTY, Observable, Subject, catchError, filter, map, merge, switchMap, takeUntil, last, defaultIfEmpty } from 'rxjs';
-import { Tuncer, TuncerClosedError, type TuncerOptions, type TunEvent } from '../actors/tuncer.js';
+import { Tuncer, TuncerClosedError, checkActive, type TuncerOptions, type TunEvent } from '../actors/tuncer.js';
+import { assertOptions } from '../tunctl/validate.js';
 import type { ActiveMode } from '../actors/tuncerMachine.js';
 import type { ChildSpec, RestartType, ShutdownSpec } from './childSpec.js';
 import type { Supervisor } from './supervisor.js';
@@ -192,6 +193,8 @@ export class TuncerHandle {
    * ```
    */
   setopt(opts: { active: ActiveMode }): void {
+    assertOptions(opts, 'setopt option', ['active']);
+    checkActive(opts.active); // before it is stored: a bad mode must not be re-applied on restarts
     this.#active = opts.active;
     // A running instance takes it now; one being restarted gets it when it appears.
     const now = this.#sup.whichChildren().find((c) => c.id === this.#id)?.child;
