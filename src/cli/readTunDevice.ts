@@ -71,7 +71,7 @@ export interface TunDeviceInfo {
   readonly mac: string | null;
   /** IFF_UP: administratively up. */
   readonly up: boolean;
-  /** IFF_RUNNING: up with carrier (a tun/tap has carrier while a reader is attached). */
+  /** Up with carrier (a tun/tap has carrier while a reader is attached). */
   readonly running: boolean;
   readonly ipv4: readonly AddressInfo[];
   readonly ipv6: readonly AddressInfo[];
@@ -79,6 +79,19 @@ export interface TunDeviceInfo {
 
 function readAttr(name: string, attr: string): string {
   return readFileSync(`${SYS_NET}/${name}/${attr}`, 'utf8').trim();
+}
+
+/**
+ * The carrier as the driver has it now. IFF_RUNNING follows the operstate, which the kernel
+ * updates later (linkwatch), so just after a reader detaches it can still say "running".
+ * The sysfs attribute can only be read while the link is up.
+ */
+function carrier(name: string): boolean {
+  try {
+    return readAttr(name, 'carrier') === '1';
+  } catch {
+    return false;
+  }
 }
 
 function optionalId(text: string): number | null {
@@ -212,7 +225,7 @@ export function readTunDevice(name: string): TunDeviceInfo {
     mtu: Number(readAttr(name, 'mtu')),
     mac: mode === 'tap' ? readAttr(name, 'address') : null,
     up: (ifFlags & c.IFF_UP) !== 0,
-    running: (ifFlags & c.IFF_RUNNING) !== 0,
+    running: (ifFlags & c.IFF_UP) !== 0 && carrier(name),
     ...addresses(name),
   };
 }
