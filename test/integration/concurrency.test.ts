@@ -14,25 +14,13 @@ import { buildIcmp4EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.
 import { ipPacket } from '../../src/packet/ipPacket.js';
 import { parseUdp } from '../../src/packet/udp.js';
 import { describeKernel, devExists, ifname, openFds, tunDevices } from '../helpers/kernel.js';
+import { bounded } from '../helpers/bounded.js';
 
 const threads = (): number => readdirSync('/proc/self/task').length;
 let baseline: { fds: number; devs: string[]; threads: number };
 let sock: Socket;
 let sockClosed = false;
 
-/** Settle within `ms`, or fail the test: nothing may hang. */
-async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
-  let timer: NodeJS.Timeout | undefined;
-  const hung = new Error(`${what} did not settle within ${ms} ms`);
-  try {
-    return { ok: true, value: await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(hung), ms)))]) };
-  } catch (error) {
-    if (error === hung) throw error;
-    return { ok: false, error };
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 async function until(cond: () => boolean, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;

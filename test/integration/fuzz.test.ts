@@ -18,6 +18,7 @@ import { Tuncer, TunError, tunctl, type TuncerOptions } from '../../src/index.js
 import { parseIp } from '../../src/packet/ipAddress.js';
 import { buildIcmp4EchoRequest } from '../../src/packet/icmpEcho.js';
 import { describeKernel, devExists, ifname, openFds, sh, sysfs, tunDevices } from '../helpers/kernel.js';
+import { bounded } from '../helpers/bounded.js';
 
 const MAX_PACKET = 65535 + 16;
 const threads = (): number => readdirSync('/proc/self/task').length;
@@ -34,19 +35,6 @@ const show = (v: unknown): string => {
   }
 };
 
-/** Settle within `ms` or fail: no input may make a call hang. */
-async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
-  let timer: NodeJS.Timeout | undefined;
-  const hung = new Error(`${what} did not settle within ${ms} ms`);
-  try {
-    return { ok: true, value: await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(hung), ms)))]) };
-  } catch (error) {
-    if (error === hung) throw error;
-    return { ok: false, error };
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function attempt<T>(fn: () => T): { ok: true; value: T } | { ok: false; error: unknown } {
   try {

@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { isIP } from 'node:net';
 import { pino } from 'pino';
+import { bounded } from '../helpers/bounded.js';
 
 class WorkerReached extends Error {
   constructor() {
@@ -50,21 +51,6 @@ const show = (v: unknown): string => {
   }
 };
 
-/** Settle `p` within `ms`, or fail: nothing may hang. */
-async function bounded<T>(p: Promise<T>, ms = 2000, what = 'promise'): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  try {
-    return { ok: true, value: await Promise.race([p, timeout]) };
-  } catch (error) {
-    if (error instanceof Error && error.message.endsWith(`did not settle within ${ms} ms`)) throw error;
-    return { ok: false, error };
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 // ---------------------------------------------------------------- the documented options
 
