@@ -226,7 +226,9 @@ static Napi::Value Close(const Napi::CallbackInfo& info) {
 
 // ---- packet I/O ----
 
-static Napi::Value Read(const Napi::CallbackInfo& info) {
+// read(2) or write(2) of buf[offset, offset + length): the byte count, or -1 on EAGAIN.
+template <typename Io>
+static Napi::Value OneIo(const Napi::CallbackInfo& info, Io io, const char* syscall) {
   Napi::Env env = info.Env();
   int fd = ArgInt32(info, 0, "fd");
   Bytes buf = ArgBytes(info, 1, "buf");
@@ -234,30 +236,21 @@ static Napi::Value Read(const Napi::CallbackInfo& info) {
   int64_t length = ArgInt64(info, 3, "length");
   CheckRange(env, offset, length, buf.length, "[offset, offset + length)");
   ssize_t n;
-  do n = ::read(fd, buf.data + offset, static_cast<size_t>(length));
+  do n = io(fd, buf.data + offset, static_cast<size_t>(length));
   while (n < 0 && errno == EINTR);
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
-    throw ErrnoError(env, errno, "read");
+    throw ErrnoError(env, errno, syscall);
   }
   return Napi::Number::New(env, static_cast<double>(n));
 }
 
+static Napi::Value Read(const Napi::CallbackInfo& info) {
+  return OneIo(info, [](int fd, uint8_t* p, size_t n) { return ::read(fd, p, n); }, "read");
+}
+
 static Napi::Value Write(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = ArgInt32(info, 0, "fd");
-  Bytes buf = ArgBytes(info, 1, "buf");
-  int64_t offset = ArgInt64(info, 2, "offset");
-  int64_t length = ArgInt64(info, 3, "length");
-  CheckRange(env, offset, length, buf.length, "[offset, offset + length)");
-  ssize_t n;
-  do n = ::write(fd, buf.data + offset, static_cast<size_t>(length));
-  while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
-    throw ErrnoError(env, errno, "write");
-  }
-  return Napi::Number::New(env, static_cast<double>(n));
+  return OneIo(info, [](int fd, uint8_t* p, size_t n) { return ::write(fd, p, n); }, "write");
 }
 
 // Shared checks of (buf, pos, end, out) for the record paths; byte counts must fit out[].
