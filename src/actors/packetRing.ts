@@ -178,6 +178,9 @@ export class PacketRing {
   readable(): boolean {
     let r = Atomics.load(this.ctl, R);
     const w = Atomics.load(this.ctl, W);
+    // The producer may have reset an empty ring (moving R to 0) between these two loads; then
+    // w belongs to the new positions and r to the old. Only that reset moves R behind us.
+    if (Atomics.load(this.ctl, R) !== r) return this.readable();
     if (r === w) return false;
     if (r > w) {
       const limit = Atomics.load(this.ctl, WRAP);

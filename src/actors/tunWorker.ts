@@ -159,7 +159,13 @@ function drainTx(): void {
     tx.ack();
     if (out[3] === 1) {
       // The driver pushed back (it hardly ever does): try again on the next turn.
-      setImmediate(drainTx);
+      setImmediate(() => {
+        try {
+          drainTx();
+        } catch (err) {
+          fatal(err);
+        }
+      });
       return;
     }
   }

@@ -254,6 +254,7 @@ export class Tuncer implements AsyncDisposable {
   #once = false;
   #armed = false;
   #flushQueued = false;
+  #sendsWaiting = 0;
   #waiters: Waiter[] = [];
   #pending = new Map<number, Pending>();
   #nextId = 1;
@@ -962,10 +963,17 @@ export class Tuncer implements AsyncDisposable {
     for (;;) {
       const seen = this.#tx.ackCount();
       if (this.trySend(packet)) return;
-      this.#tx.setPaused(true);
+      // Ask the worker to wake us when it makes room, for as long as any send() waits.
+      if (this.#sendsWaiting++ === 0) this.#tx.setPaused(true);
       this.#flush();
-      const wait = this.#tx.waitAck(seen, this.#cfg.timeoutMs);
-      if (wait && (await wait) === 'timed-out') {
+      let result: unknown;
+      try {
+        const wait = this.#tx.waitAck(seen, this.#cfg.timeoutMs);
+        result = wait ? await wait : 'ok';
+      } finally {
+        if (--this.#sendsWaiting === 0) this.#tx.setPaused(false);
+      }
+      if (result === 'timed-out') {
         throw Object.assign(new Error(`send on ${this.#name}: the worker took no packet for ${this.#cfg.timeoutMs} ms`), { code: 'ETIMEDOUT' });
       }
     }

@@ -241,6 +241,7 @@ export class Supervisor<C extends Child = Child> implements Child {
   #dying = new Set<Child>();
   #tail: Promise<unknown> = Promise.resolve();
   #seq = 0;
+  #handles = new Map<string, TuncerHandle>();
   #stopping = false;
   #killing = false;
   #exited = false;
@@ -463,7 +464,12 @@ export class Supervisor<C extends Child = Child> implements Child {
    * ```
    */
   child(this: Supervisor<Tuncer>, id: string): TuncerHandle {
-    return new TuncerHandle(this, id);
+    // One handle per child: each holds subscriptions, and setopt must not apply twice.
+    const cached = this.#handles.get(id);
+    if (cached && !cached.gone) return cached;
+    const handle = new TuncerHandle(this, id);
+    this.#handles.set(id, handle);
+    return handle;
   }
 
   /**

@@ -80,6 +80,7 @@ export class TuncerHandle {
   readonly #sup: Supervisor<Tuncer>;
   readonly #id: string;
   #active: ActiveMode | undefined;
+  #gone = false;
   readonly #done = new Subject<void>();
   /** Packets of whichever instance is running; completes when the child is gone for good. */
   readonly packets$: Observable<Buffer>;
@@ -92,6 +93,7 @@ export class TuncerHandle {
     const instances = sup.instance$(id);
     const gone = instances.pipe(last(null, null), defaultIfEmpty(null));
     gone.subscribe(() => {
+      this.#gone = true;
       this.#done.next();
       this.#done.complete();
     });
@@ -114,6 +116,11 @@ export class TuncerHandle {
       map((e): TuncerHandleEvent => (e.type === 'child.restarting' ? { type: 'restarting', delayMs: e.delayMs } : { type: 'restarted' })),
     );
     this.events$ = merge(own, sups, gone.pipe(map((): TuncerHandleEvent => ({ type: 'gone' })))).pipe(takeUntil(this.#done.pipe(last(undefined, undefined))));
+  }
+
+  /** True once the child is gone for good (its spec deleted, or the supervisor ended). */
+  get gone(): boolean {
+    return this.#gone;
   }
 
   /** The child id. */

@@ -58,6 +58,7 @@ describeKernel('Supervisor with real interfaces', () => {
     const first = await sup.whenRunning(name);
     expect(await ping(first, 20, 1)).toBe(1);
     const handle = sup.child(name);
+    expect(sup.child(name)).toBe(handle); // one handle per child
     const hev: TuncerHandleEvent[] = [];
     handle.events$.subscribe((e) => hev.push(e));
     const packets: Buffer[] = [];
