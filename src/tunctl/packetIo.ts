@@ -5,7 +5,7 @@
  * @module
  */
 import { loadNative } from '../native/binding.js';
-import { sys } from '../native/tunError.js';
+import { sys, tunErrorFromCode } from '../native/tunError.js';
 import { assertBytes, assertFd, assertInt } from './validate.js';
 
 /** The largest packet a TUN/TAP read can return: 64 KiB plus a 12-byte vnet header and a 4-byte tun_pi. */
@@ -114,9 +114,7 @@ export function write(fd: number, buf: Uint8Array): number {
   const written = sys(() => n.write(fd, buf, 0, buf.length));
   if (written < 0) {
     // The TUN driver does not block writers; EAGAIN here is out of the ordinary.
-    throw sys(() => {
-      throw Object.assign(new Error('write: EAGAIN'), { errno: 11, syscall: 'write' });
-    });
+    throw tunErrorFromCode('EAGAIN', 'write');
   }
   return written;
 }

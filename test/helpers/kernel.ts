@@ -4,7 +4,7 @@
  * as skipped with the reason, and under `CI=true` a skipped kernel test is a failure,
  * so CI can never go green on nothing.
  */
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readlinkSync, readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
@@ -80,4 +80,28 @@ export function openFds(): number {
 export function ipAddrs(dev: string): { family: string; local: string; prefixlen: number; address?: string }[] {
   const out = JSON.parse(sh('ip', ['-j', 'addr', 'show', 'dev', dev])) as { addr_info: { family: string; local: string; prefixlen: number; address?: string }[] }[];
   return out[0]?.addr_info ?? [];
+}
+
+/** What a test starts from: open fds and TUN/TAP devices. */
+export interface LeakBaseline {
+  fds: number;
+  devs: string[];
+}
+
+/** Take the fds and devices a test starts from. */
+export function leakBaseline(): LeakBaseline {
+  return { fds: openFds(), devs: tunDevices() };
+}
+
+/**
+ * Everything back where it started: the same fds and devices. Workers end asynchronously,
+ * so wait up to 3 s for them before asserting.
+ */
+export async function expectNoLeak(baseline: LeakBaseline): Promise<void> {
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline && (openFds() !== baseline.fds || tunDevices().join() !== baseline.devs.join())) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  expect(tunDevices()).toEqual(baseline.devs);
+  expect(openFds()).toBe(baseline.fds);
 }

@@ -3,23 +3,17 @@ import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Supervisor, tuncerChild, Tuncer, type SupervisorEvent, type TuncerHandleEvent } from '../../src/index.js';
 import { buildIcmp4EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.js';
-import { describeKernel, devExists, ifname, openFds, sysfs, tunDevices } from '../helpers/kernel.js';
+import { describeKernel, expectNoLeak, leakBaseline, type LeakBaseline, devExists, ifname, openFds, sysfs, tunDevices } from '../helpers/kernel.js';
 
 let sups: Supervisor<Tuncer>[] = [];
-let baseline: { fds: number; devs: string[] };
+let baseline: LeakBaseline;
 beforeEach(() => {
-  baseline = { fds: openFds(), devs: tunDevices() };
+  baseline = leakBaseline();
 });
 afterEach(async () => {
   await Promise.all(sups.splice(0).map((s) => s.stop().catch(() => undefined)));
 });
 
-async function expectNoLeak(): Promise<void> {
-  const deadline = Date.now() + 3000;
-  while (Date.now() < deadline && (openFds() !== baseline.fds || tunDevices().join() !== baseline.devs.join())) await sleep(20);
-  expect(tunDevices()).toEqual(baseline.devs);
-  expect(openFds()).toBe(baseline.fds);
-}
 
 function spec(name: string, net: number, extra: Parameters<typeof tuncerChild>[0] = {}) {
   return tuncerChild({ name, mode: 'tun', addresses: [`198.18.${net}.1/24`], ...extra });
@@ -136,7 +130,7 @@ describeKernel('Supervisor with real interfaces', () => {
     expect(reason).toBe('shutdown');
     expect(events.some((e) => e.type === 'supervisor.max_intensity')).toBe(true);
     expect(devExists(a) || devExists(b)).toBe(false);
-    await expectNoLeak();
+    await expectNoLeak(baseline);
   });
 
   it('a persistent device is re-attached after a crash, not re-created', async () => {
@@ -167,7 +161,7 @@ describeKernel('Supervisor with real interfaces', () => {
     await sleep(600); // past the backoff: no late start may happen
     expect(events.filter((e) => e.type === 'child.started' && e.restart)).toHaveLength(0);
     expect(devExists(name)).toBe(false);
-    await expectNoLeak();
+    await expectNoLeak(baseline);
   });
 
   it('terminateChild kills a worker that ignores the stop after its shutdown time', async () => {

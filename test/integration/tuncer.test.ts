@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { firstValueFrom, filter } from 'rxjs';
 import { Tuncer, TuncerClosedError, TunError, tunctl, type TunEvent } from '../../src/index.js';
 import { buildIcmp4EchoRequest, buildIcmp6EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.js';
-import { describeKernel, devExists, ifname, ipAddrs, openFds, sh, sysfs, tunDevices } from '../helpers/kernel.js';
+import { describeKernel, expectNoLeak, leakBaseline, type LeakBaseline, devExists, ifname, ipAddrs, openFds, sh, sysfs, tunDevices } from '../helpers/kernel.js';
 
 const live: Tuncer[] = [];
 async function make(opts: Parameters<typeof Tuncer.create>[0] = {}): Promise<Tuncer> {
@@ -35,21 +35,14 @@ async function recvReply(t: Tuncer, ms = 3000): Promise<Buffer> {
   }
 }
 
-let baseline: { fds: number; devs: string[] };
+let baseline: LeakBaseline;
 beforeEach(() => {
-  baseline = { fds: openFds(), devs: tunDevices() };
+  baseline = leakBaseline();
 });
 afterEach(async () => {
   await Promise.all(live.splice(0).map((t) => t.destroy()));
 });
 
-/** Everything back where it started: the same fds and devices. Workers end asynchronously. */
-async function expectNoLeak(): Promise<void> {
-  const deadline = Date.now() + 3000;
-  while (Date.now() < deadline && (openFds() !== baseline.fds || tunDevices().join() !== baseline.devs.join())) await sleep(20);
-  expect(tunDevices()).toEqual(baseline.devs);
-  expect(openFds()).toBe(baseline.fds);
-}
 
 describeKernel('Tuncer against the kernel', () => {
   it('creates a configured device and answers ICMP through send/recv (passive)', async () => {
@@ -227,7 +220,7 @@ describeKernel('Tuncer against the kernel', () => {
     expect(devExists(name)).toBe(false);
     expect(t.state).toBe('stopped');
     await t.destroy(); // idempotent
-    await expectNoLeak();
+    await expectNoLeak(baseline);
   });
 
   for (const fault of ['throw', 'exit', 'hang'] as const) {
@@ -253,7 +246,7 @@ describeKernel('Tuncer against the kernel', () => {
       expect(events.at(-1)).toEqual({ type: 'exit', reason });
       expect(devExists(name)).toBe(false);
       await expect(t.recv()).rejects.toBeInstanceOf(TuncerClosedError);
-      await expectNoLeak();
+      await expectNoLeak(baseline);
     });
   }
 
@@ -270,7 +263,7 @@ describeKernel('Tuncer against the kernel', () => {
     await b.persist(false);
     await b.destroy();
     expect(devExists(name)).toBe(false);
-    await expectNoLeak();
+    await expectNoLeak(baseline);
   });
 
   it('a failed start rejects with the TunError of that step and leaves nothing behind', async () => {
@@ -345,7 +338,7 @@ describeKernel('Tuncer against the kernel', () => {
       }),
     );
     await Promise.all(live.splice(0).map((t) => t.destroy()));
-    await expectNoLeak();
+    await expectNoLeak(baseline);
   });
 
   it('process exit, SIGTERM, SIGINT and an uncaught exception all remove non-persistent devices; persistent ones stay', async () => {
