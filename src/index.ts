@@ -17,7 +17,8 @@ export * as tunctl from './tunctl/index.js';
 export * as packet from './packet/index.js';
 export { TunError, isRetryable, isGone } from './native/tunError.js';
 export { Tuncer, TuncerClosedError, type TuncerOptions, type TunEvent, type TuncerState, type TunStats } from './actors/tuncer.js';
-export type { ActiveMode, TuncerExitReason } from './actors/tuncerMachine.js';
+export type { TuncerExitReason } from './actors/tuncerMachine.js';
+export type { ActiveMode } from './actors/tuncerOptions.js';
 export type { AddressSpec } from './actors/messages.js';
 export {
   Supervisor, SupervisorError, tuncerChild, TuncerHandle,

@@ -12,9 +12,10 @@
  * never lets W catch up with R. When a record does not fit before the end, the
  * producer stores the end of the data in WRAP and continues at 0.
  *
- * Wake-ups are batched: the producer bumps SEQ and notifies once per batch; the
- * consumer bumps ACK once per drain, and notifies only if the producer said it is
- * PAUSED for lack of room.
+ * Wake-ups are batched: the producer bumps SEQ and notifies once per batch, and only if
+ * the consumer said it is WAITING; the consumer bumps ACK once per drain, and notifies
+ * only if the producer said it is PAUSED (for lack of room, or, on the rx ring, for lack
+ * of demand: a consumer about to wait then pokes it, see {@link PacketRing.waitData}).
  *
  * @module
  */
@@ -158,7 +159,12 @@ export class PacketRing {
     Atomics.store(this.ctl, PAUSED, on ? 1 : 0);
   }
 
-  /** The consumer's progress counter, to wait on with {@link waitAck}. */
+  /** True while the consumer waits for data (producer: there is demand). */
+  consumerWaiting(): boolean {
+    return Atomics.load(this.ctl, WAITING) === 1;
+  }
+
+  /** The consumer's progress counter (bumped by {@link ack}, and by a demanding {@link waitData}), to wait on with {@link waitAck}. */
   ackCount(): number {
     return Atomics.load(this.ctl, ACK);
   }
@@ -225,9 +231,32 @@ export class PacketRing {
     return Atomics.load(this.ctl, SEQ);
   }
 
-  /** Resolve once the producer published past `seen` (or at once if it already has). */
-  waitData(seen: number, timeoutMs?: number): Promise<unknown> | undefined {
+  /**
+   * Say the consumer wants data (it is about to wait, or still waits), and wake a producer
+   * that paused for lack of demand (see {@link consumerWaiting}). The consumer says WAITING,
+   * then looks at PAUSED, while the producer says PAUSED, then looks at WAITING, so one of
+   * the two always sees the other.
+   */
+  want(): void {
     Atomics.store(this.ctl, WAITING, 1);
+    if (Atomics.load(this.ctl, PAUSED) === 1) {
+      Atomics.add(this.ctl, ACK, 1);
+      Atomics.notify(this.ctl, ACK);
+    }
+  }
+
+  /** Take back {@link want}: the consumer no longer wants data (a wait may still be pending). */
+  unwant(): void {
+    Atomics.store(this.ctl, WAITING, 0);
+  }
+
+  /**
+   * Resolve once the producer published past `seen` (or at once if it already has). With
+   * `demand`, also {@link want} data, waking a producer that paused for lack of demand.
+   */
+  waitData(seen: number, timeoutMs?: number, demand = false): Promise<unknown> | undefined {
+    if (demand) this.want();
+    else Atomics.store(this.ctl, WAITING, 1);
     const r = Atomics.waitAsync(this.ctl, SEQ, seen, timeoutMs);
     if (!r.async) {
       Atomics.store(this.ctl, WAITING, 0);

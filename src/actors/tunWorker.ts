@@ -98,10 +98,22 @@ function start(): boolean {
 
 // ---- rx: kernel → ring ----
 
+/** The consumer's ACK when the worker last published: has it taken anything since? */
+let ackAtPublish = rx.ackCount();
+
+/**
+ * Read only on demand, as gen_tcp's `{active, false}`: while the main thread consumes
+ * (its ACK moved since the last batch) or waits for data. Otherwise stop at most one batch
+ * ahead and leave packets in the kernel's queue, where `read(getfd())` finds them.
+ */
 function onReadable(status: number): void {
   if (closing) return;
   if (status < 0) {
     fatal(new Error(`poll on ${name} failed with libuv status ${status}`));
+    return;
+  }
+  if (rx.ackCount() === ackAtPublish && !rx.consumerWaiting()) {
+    pauseRx(ackAtPublish, false);
     return;
   }
   let budget = cfg.batch;
@@ -109,7 +121,7 @@ function onReadable(status: number): void {
   while (budget > 0) {
     const seen = rx.ackCount();
     if (!rx.reserve(4 + cfg.maxRecord)) {
-      pauseRx(seen);
+      pauseRx(seen, true);
       break;
     }
     try {
@@ -129,21 +141,30 @@ function onReadable(status: number): void {
     }
     if (out[2] === 1 || packets === 0) break;
   }
-  if (moved) rx.publish();
+  if (moved) {
+    ackAtPublish = rx.ackCount();
+    rx.publish();
+  }
 }
 
-/** The main thread is not consuming: stop reading so the kernel queue, not memory, takes the backlog. */
-function pauseRx(seenAck: number): void {
+/**
+ * Stop polling until the consumer acts: it acks (room, or progress) or starts waiting. When
+ * the ring is `full`, the kernel's queue, not memory, takes the backlog.
+ */
+function pauseRx(seenAck: number, full: boolean): void {
   native.pollUpdate(pollId, 0);
-  stats.rxPauses += 1;
+  if (full) stats.rxPauses += 1;
   rx.setPaused(true);
-  const resume = (): void => {
-    rx.setPaused(false);
-    if (!closing) native.pollUpdate(pollId, c.POLLIN);
-  };
-  const wait = rx.waitAck(seenAck);
-  if (wait) void wait.then(resume);
-  else resume();
+  // PAUSED is set before WAITING is looked at: a consumer that starts waiting after this
+  // look sees PAUSED and pokes ACK (PacketRing.waitData).
+  const wait = !full && rx.consumerWaiting() ? undefined : rx.waitAck(seenAck);
+  if (wait) void wait.then(resumeRx);
+  else resumeRx();
+}
+
+function resumeRx(): void {
+  rx.setPaused(false);
+  if (!closing) native.pollUpdate(pollId, c.POLLIN);
 }
 
 // ---- tx: ring → kernel ----
@@ -207,9 +228,9 @@ function kernelDrops(): number {
 
 function fatal(err: unknown): void {
   if (closing) return;
-  closing = true;
-  post({ type: 'fatal', phase: 'run', error: toWire(err) });
+  // Rings closed first: from here on the main thread's trySend refuses, before the message arrives.
   shutdown();
+  post({ type: 'fatal', phase: 'run', error: toWire(err) });
 }
 
 function shutdown(): void {
@@ -246,7 +267,10 @@ function handle(req: WorkerRequest): unknown {
   }
 }
 
-/** Faults for tests and chaos drills: the failures the design must survive. */
+/**
+ * Faults for tests and chaos drills: the failures the design must survive. `'fatal'` is the
+ * worker's own fatal-error path (fd closed, rings closed, then reported).
+ */
 function injectFault(kind: unknown): true {
   switch (kind) {
     case 'throw':
@@ -264,8 +288,11 @@ function injectFault(kind: unknown): true {
     case 'exit':
       setImmediate(() => process.exit(3));
       return true;
+    case 'fatal':
+      setImmediate(() => fatal(new Error(`injected fatal error in the worker of ${name}`)));
+      return true;
     default:
-      throw new RangeError(`fault must be 'throw', 'hang' or 'exit', got ${String(kind)}`);
+      throw new RangeError(`fault must be 'throw', 'hang', 'exit' or 'fatal', got ${String(kind)}`);
   }
 }
 
@@ -282,7 +309,15 @@ port.on('message', (req: WorkerRequest) => {
   }
 });
 
+// An uncaught exception or process.exit(): mark the rings closed, so the main thread refuses
+// packets at once instead of queueing them for a thread that is gone.
+process.on('exit', () => {
+  rx.close();
+  tx.close();
+});
+
 if (start()) {
   pollId = native.pollStart(fd, c.POLLIN, onReadable);
+  pauseRx(ackAtPublish, false); // nothing is read until the main thread wants a packet
   txLoop();
 }

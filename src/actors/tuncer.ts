@@ -2,71 +2,37 @@
  * `Tuncer`: one TUN/TAP interface as an actor whose fd lives in its own worker thread.
  *
  * ```
- *   main thread                                      worker thread (tunWorker)
- *   ───────────                                      ─────────────────────────
- *   Tuncer ── xstate actor (tuncerMachine)            fd, uv_poll
- *     │  packets$ / recv() / for await  ◀── rx ring ◀── readRecords (batches)
- *     │  send() / trySend()              ──▶ tx ring ──▶ writeRecords (batches)
- *     └─ control calls (up, mtu, ...)    ──▶ postMessage ─▶ tunctl.* on the fd/name
+ *   main thread                                           worker thread (tunWorker)
+ *   ───────────                                           ─────────────────────────
+ *   Tuncer ── tuncerMachine (lifecycle) ── WorkerLink ──▶ start, close, terminate
+ *     │  packets$ / recv() / for await ◀── RxDelivery ◀── rx ring ◀── readRecords (on demand)
+ *     │  send() / trySend()            ──▶ TxQueue    ──▶ tx ring ──▶ writeRecords
+ *     └─ control calls (up, mtu, ...)  ──▶ WorkerLink ──▶ postMessage ─▶ tunctl.* on the fd/name
  * ```
+ * This class is the public face and holds no lifecycle logic: the machine decides, the
+ * link talks to the thread, the delivery owns the active mode, the queue owns sending.
  * @module
  */
-import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Observable, Subject } from 'rxjs';
 import { createActor, type Actor } from 'xstate';
 import { pino, type Logger } from 'pino';
-import { PacketRing, recordSize } from './packetRing.js';
-import { tuncerMachine, type ActiveMode, type TuncerExitReason, type TuncerRuntime } from './tuncerMachine.js';
-import {
-  fromWire, parseAddressSpec,
-  type AddressSpec, type FdOp, type NameOp, type SpecialOp, type WorkerConfig, type WorkerMessage, type WorkerStats,
-} from './messages.js';
-import { iffFlags, type CreateOptions } from '../tunctl/create.js';
+import { PacketRing } from './packetRing.js';
+import { tuncerMachine, type TuncerExitReason } from './tuncerMachine.js';
+import { checkActive, resolveTuncerOptions, type ActiveMode, type TuncerConfig, type TuncerOptions } from './tuncerOptions.js';
+import { RxDelivery, type ModeEvent } from './rxDelivery.js';
+import { TxQueue } from './txQueue.js';
+import { WorkerLink } from './workerLink.js';
+import type { FdOp, NameOp, SpecialOp, WorkerStats } from './messages.js';
 import type { OffloadFlags, TunInfo, Ipv4Config } from '../tunctl/index.js';
 import { offloadMask } from '../tunctl/fdControl.js';
-import { assertBool, assertIfname, assertInt, assertOptions, assertBytes, assertString } from '../tunctl/validate.js';
+import { assertBool, assertInt, assertOptions } from '../tunctl/validate.js';
 import { MTU_RANGE } from '../tunctl/netif.js';
 import { MAX_PACKET } from '../tunctl/packetIo.js';
 import { parseIp, checkPrefix } from '../packet/ipAddress.js';
-import { parseMac, isMulticastMac } from '../packet/mac.js';
+import { parseMac } from '../packet/mac.js';
 import { tunErrorFromCode } from '../native/tunError.js';
 
-/** Options of {@link Tuncer.create}. */
-export interface TuncerOptions extends CreateOptions {
-  /** Device name; empty or with `%d` lets the kernel choose. */
-  name?: string;
-  /** Keep the device after the interface ends (re-attached by name next time). */
-  persist?: boolean;
-  /** uid allowed to attach without CAP_NET_ADMIN. */
-  owner?: number;
-  /** gid allowed to attach without CAP_NET_ADMIN. */
-  group?: number;
-  mtu?: number;
-  txqueuelen?: number;
-  /** MAC address of a tap. */
-  hwaddr?: string;
-  /** Addresses to configure, e.g. `['198.18.0.1/24', 'fd00::1/64']`; giving any brings the link up. */
-  addresses?: readonly AddressSpec[];
-  /** Bring the link up even without addresses (default: true when addresses are given). */
-  up?: boolean;
-  /** Delivery mode (default `false`): see {@link Tuncer.setopt}. */
-  active?: ActiveMode;
-  /** A pino logger; each interface logs through a child with `{ ifname }`. Default: silent. */
-  logger?: Logger;
-  /** Bytes of shared memory for packets from the kernel (default 1 MiB). */
-  rxRingBytes?: number;
-  /** Bytes of shared memory for packets to the kernel (default 256 KiB). */
-  txRingBytes?: number;
-  /** How long start-up and each control call may take before failing (default 10 000 ms). */
-  timeoutMs?: number;
-}
-
-const OPTION_KEYS = [
-  'name', 'mode', 'noPi', 'vnetHdr', 'vnetHdrSize', 'multiQueue', 'exclusive', 'oneQueue', 'noCarrier', 'persist', 'owner', 'group',
-  'netns', 'mtu', 'txqueuelen', 'hwaddr', 'addresses', 'up', 'active', 'logger', 'rxRingBytes', 'txRingBytes', 'timeoutMs',
-] as const;
+export { checkActive, type ActiveMode, type TuncerOptions } from './tuncerOptions.js';
 
 /** What {@link Tuncer.events$} reports. */
 export type TunEvent =
@@ -77,7 +43,7 @@ export type TunEvent =
   | { type: 'passive' }
   | { type: 'exit'; reason: TuncerExitReason };
 
-/** Where an interface is in its life. */
+/** Where an interface is in its life; `'active'`/`'passive'` are the running states. */
 export type TuncerState = 'starting' | 'passive' | 'active' | 'stopping' | 'stopped' | 'failed';
 
 /** Counters of one interface. */
@@ -91,7 +57,8 @@ export interface TunStats extends WorkerStats {
 }
 
 /**
- * Raised to pending `recv`, `send` and control calls when the interface ends.
+ * Raised to pending `recv`, `send` and control calls when the interface ends, and by
+ * calls made after it ended (or while it stops).
  *
  * @example
  * ```ts
@@ -106,125 +73,10 @@ export class TuncerClosedError extends Error {
   }
 }
 
-interface Waiter {
-  resolve: (p: Buffer) => void;
-  reject: (e: unknown) => void;
-  size: number;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-}
-
-interface Pending {
-  resolve: (v: unknown) => void;
-  reject: (e: unknown) => void;
-  timer: NodeJS.Timeout;
-}
+type FaultKind = 'throw' | 'hang' | 'exit' | 'fatal';
 
 const silent = pino({ level: 'silent' });
-
-/** How long a start-up that was given up may still run before its worker is terminated. */
-const ABANDON_GRACE_MS = 5000;
-
-/**
- * Most bytes copied out of the rx ring in one allocation when delivering: under 4 KiB, so the
- * copy comes from Buffer's pool (a larger allocation is a fresh ArrayBuffer, which cost more
- * than it saved for 1400-byte packets in the benchmark). A larger packet gets its own.
- */
-const DELIVERY_CHUNK = 4000;
-
 const NO_RECV_OPTS: { size?: number; signal?: AbortSignal } = Object.freeze({});
-
-/** The compiled worker: beside this file in `dist/`; from `src/` (tests) the built copy. */
-function workerUrl(): URL {
-  const url = new URL('./tunWorker.js', import.meta.url);
-  if (import.meta.url.endsWith('.ts')) {
-    const built = new URL(url.href.replace('/src/actors/', '/dist/actors/'));
-    if (!existsSync(fileURLToPath(built))) throw new Error('tunctl: dist/ is missing; run `npm run build` first');
-    return built;
-  }
-  return url;
-}
-
-function validate(opts: TuncerOptions): WorkerConfig & { active: ActiveMode; timeoutMs: number } {
-  assertOptions(opts, 'Tuncer option', OPTION_KEYS);
-  const name = opts.name ?? '';
-  if (name !== '') assertIfname(name);
-  const create: Omit<CreateOptions, 'netns'> = {
-    mode: opts.mode ?? 'tap',
-    noPi: opts.noPi ?? true,
-    vnetHdr: opts.vnetHdr ?? false,
-    multiQueue: opts.multiQueue ?? false,
-    exclusive: opts.exclusive ?? false,
-    oneQueue: opts.oneQueue ?? false,
-    noCarrier: opts.noCarrier ?? false,
-    ...(opts.vnetHdrSize !== undefined ? { vnetHdrSize: opts.vnetHdrSize } : {}),
-  };
-  iffFlags(create);
-  if (opts.netns !== undefined) assertString(opts.netns, 'netns');
-  if (opts.persist !== undefined) assertBool(opts.persist, 'persist');
-  if (opts.owner !== undefined) assertInt(opts.owner, 'owner', 0, 0xfffffffe);
-  if (opts.group !== undefined) assertInt(opts.group, 'group', 0, 0xfffffffe);
-  if (opts.mtu !== undefined) assertInt(opts.mtu, 'mtu', MTU_RANGE.min, MTU_RANGE.max);
-  if (opts.txqueuelen !== undefined) assertInt(opts.txqueuelen, 'txqueuelen', 0, 0x7fffffff);
-  if (opts.hwaddr !== undefined && isMulticastMac(parseMac(opts.hwaddr))) {
-    throw new RangeError(`hwaddr ${opts.hwaddr} is a multicast address; an interface needs a unicast MAC`);
-  }
-  if (opts.logger !== undefined) {
-    const l = opts.logger as unknown as Record<string, unknown>;
-    if (l === null || typeof l !== 'object' || typeof l.child !== 'function' || typeof l.info !== 'function' || typeof l.error !== 'function') {
-      throw new TypeError('logger must be a pino logger (an object with child, info and error methods)');
-    }
-  }
-  if (opts.addresses !== undefined && !Array.isArray(opts.addresses)) throw new TypeError('addresses must be an array');
-  const addresses = (opts.addresses ?? []).map((spec) => {
-    const a = parseAddressSpec(spec);
-    const { family } = parseIp(a.address);
-    if (a.prefix !== undefined) checkPrefix(family, a.prefix);
-    return a;
-  });
-  if (opts.up !== undefined) assertBool(opts.up, 'up');
-  const active = opts.active ?? false;
-  checkActive(active);
-  const rxBytes = opts.rxRingBytes ?? 1 << 20;
-  const txBytes = opts.txRingBytes ?? 1 << 18;
-  assertInt(rxBytes, 'rxRingBytes', 4 * MAX_PACKET, 1 << 30);
-  assertInt(txBytes, 'txRingBytes', 2 * MAX_PACKET, 1 << 30);
-  const timeoutMs = opts.timeoutMs ?? 10_000;
-  assertInt(timeoutMs, 'timeoutMs', 1, 0x7fffffff);
-  return {
-    name,
-    create,
-    netns: opts.netns,
-    persist: opts.persist,
-    owner: opts.owner,
-    group: opts.group,
-    mtu: opts.mtu,
-    txqueuelen: opts.txqueuelen,
-    hwaddr: opts.hwaddr,
-    addresses,
-    up: opts.up ?? addresses.length > 0,
-    rx: PacketRing.allocate(rxBytes & ~3),
-    tx: PacketRing.allocate(txBytes & ~3),
-    maxRecord: MAX_PACKET,
-    batch: 256,
-    active,
-    timeoutMs,
-  };
-}
-
-/**
- * Check a delivery mode: `true`, `false`, `'once'` or an integer from -32768 to 32767.
- *
- * @example
- * ```ts
- * checkActive('twice'); // throws RangeError
- * ```
- */
-export function checkActive(mode: unknown): asserts mode is ActiveMode {
-  if (mode === true || mode === false || mode === 'once') return;
-  if (typeof mode === 'number' && Number.isInteger(mode) && mode >= -32768 && mode <= 32767) return;
-  throw new RangeError(`active must be true, false, 'once' or an integer from -32768 to 32767, got ${JSON.stringify(mode)}`);
-}
 
 /**
  * One TUN/TAP interface: a device opened and owned by a worker thread, driven by an
@@ -239,79 +91,59 @@ export function checkActive(mode: unknown): asserts mode is ActiveMode {
  * ```
  */
 export class Tuncer implements AsyncDisposable {
-  readonly #cfg: ReturnType<typeof validate>;
+  readonly #cfg: TuncerConfig;
   #log: Logger;
-  readonly #rx: PacketRing;
-  readonly #tx: PacketRing;
-  readonly #packets = new Subject<Buffer>();
+  #name: string;
+  readonly #link: WorkerLink;
+  readonly #rxRing: PacketRing;
+  readonly #txRing: PacketRing;
+  readonly #rx: RxDelivery;
+  readonly #tx: TxQueue;
   readonly #events = new Subject<TunEvent>();
   readonly #actor: Actor<typeof tuncerMachine>;
-  #worker: Worker | undefined;
-  #ready!: { resolve: () => void; reject: (e: Error) => void };
-  #exitResolve!: (r: TuncerExitReason) => void;
-  #name: string;
-  #credits = 0; // active mode: Infinity for true, remaining count otherwise
-  #once = false;
-  #armed = false;
-  #flushQueued = false;
-  #sendsWaiting = 0;
-  #waiters: Waiter[] = [];
-  #pending = new Map<number, Pending>();
-  #nextId = 1;
-  #delivered = 0;
-  #txRingFull = 0;
-  #lastStats: WorkerStats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0, kernelDrops: 0 };
-  #closeTimer: NodeJS.Timeout | undefined;
-  #finished = false;
-  #readyDone = false;
-  /** The worker said ready or fatal: its start-up run is over. */
-  #startSettled = false;
-  /** The start was given up (timeout, kill): when the worker reports, make it undo and end. */
-  #abandonStart = false;
   #state: TuncerState = 'starting';
-  #delivering = false;
-  #workerGone: Promise<void> = Promise.resolve();
+  #ran = false;
+  #started!: { resolve: () => void; reject: (e: Error) => void };
+  readonly #startedP: Promise<void>;
+  #exitResolve!: (r: TuncerExitReason) => void;
+  #lastStats: WorkerStats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0, kernelDrops: 0 };
 
-  /** Resolves once, when the interface has ended, with the reason. Never rejects. */
+  /** Resolves once, when the interface has ended (its thread and fd are gone), with the reason. Never rejects. */
   readonly exit: Promise<TuncerExitReason>;
   /** Packets in active mode. Hot; completes when the interface ends normally, errors with the cause if it fails. */
   readonly packets$: Observable<Buffer>;
   /** Lifecycle events: state changes, up/down, active/passive, exit. Completes after `exit`. */
   readonly events$: Observable<TunEvent>;
 
-  private constructor(cfg: ReturnType<typeof validate>, logger: Logger) {
+  private constructor(cfg: TuncerConfig) {
     this.#cfg = cfg;
     this.#name = cfg.name;
-    this.#log = logger;
-    this.#rx = new PacketRing(cfg.rx);
-    this.#tx = new PacketRing(cfg.tx);
+    this.#log = cfg.logger ?? silent;
+    this.#rxRing = new PacketRing(cfg.rx);
+    this.#txRing = new PacketRing(cfg.tx);
+    const { active: _a, timeoutMs: _t, logger: _l, ...workerConfig } = cfg;
+    this.#link = new WorkerLink(workerConfig, (err) => this.#log.error({ err }, 'interface worker crashed'));
+    this.#rx = new RxDelivery(this.#rxRing, () => this.#name, (e) => this.#modeChanged(e));
+    this.#rx.init(cfg.active);
+    this.#tx = new TxQueue(this.#txRing, () => this.#checkRunning(), cfg.timeoutMs, () => this.#name);
     this.exit = new Promise((resolve) => (this.#exitResolve = resolve));
+    this.#startedP = new Promise((resolve, reject) => (this.#started = { resolve, reject }));
+    const rx = this.#rx;
     this.packets$ = new Observable<Buffer>((subscriber) => {
-      const sub = this.#packets.subscribe(subscriber);
-      this.#pump(); // packets held back while nobody listened flow now
-      return sub;
+      const sub = rx.packets.subscribe(subscriber);
+      rx.pump(); // packets held back while nobody listened flow now
+      return () => {
+        sub.unsubscribe();
+        rx.pump(); // the last subscriber gone: no more demand
+      };
     });
     this.events$ = this.#events.asObservable();
-    const runtime: TuncerRuntime = {
-      spawn: () => this.#spawn(),
-      close: (reason) => this.#requestClose(reason),
-      kill: () => this.#kill(),
-      finish: (reason) => this.#finish(reason),
-    };
-    this.#setCredits(cfg.active);
-    this.#actor = createActor(tuncerMachine, { input: { runtime, name: cfg.name, active: cfg.active } });
-    let last: TuncerState | undefined;
+    this.#actor = createActor(tuncerMachine, { input: { link: this.#link, timeoutMs: cfg.timeoutMs, name: cfg.name } });
     this.#actor.subscribe({
-      next: () => {
-        const s = this.#stateOf();
-        this.#state = s; // cached: the hot path reads it per batch
-        if (s !== last) {
-          last = s;
-          this.#events.next({ type: 'state', state: s });
-        }
-      },
+      next: () => this.#follow(),
       error: (err) => this.#log.error({ err }, 'interface state machine failed'),
     });
+    this.#actor.start();
   }
 
   /**
@@ -325,12 +157,8 @@ export class Tuncer implements AsyncDisposable {
    * ```
    */
   static async create(opts: TuncerOptions = {}): Promise<Tuncer> {
-    const cfg = validate(opts);
-    const base = opts.logger ?? silent;
-    const t = new Tuncer(cfg, base);
-    const ready = new Promise<void>((resolve, reject) => (t.#ready = { resolve, reject }));
-    t.#actor.start();
-    await ready;
+    const t = new Tuncer(resolveTuncerOptions(opts));
+    await t.#startedP;
     return t;
   }
 
@@ -349,21 +177,16 @@ export class Tuncer implements AsyncDisposable {
     return this.#state;
   }
 
-  #stateOf(): TuncerState {
-    const snap = this.#actor.getSnapshot();
-    if (snap.matches({ running: 'active' })) return 'active';
-    if (snap.matches('running')) return 'passive';
-    return snap.value as TuncerState;
-  }
-
   /** The xstate actor behind this interface (for inspection; send it nothing). */
   get actor(): Actor<typeof tuncerMachine> {
     return this.#actor;
   }
 
   /**
-   * The fd number, owned by the worker thread. Use it only with `tunctl.read`/`write` while
-   * the interface runs: the worker closes it when the interface ends.
+   * The fd number, owned by the worker thread, while the interface runs; throws a
+   * {@link TuncerClosedError} once it stops, since the number may then belong to anyone.
+   * In passive mode nothing reads the fd until `recv()` is called, so packets wait in the
+   * kernel's queue for `tunctl.read(tun.getfd())`.
    *
    * @example
    * ```ts
@@ -371,173 +194,81 @@ export class Tuncer implements AsyncDisposable {
    * ```
    */
   getfd(): number {
+    this.#checkRunning();
     return this.#actor.getSnapshot().context.fd;
   }
 
-  // ---- lifecycle (worker side) ----
+  // ---- following the machine ----
 
-  #spawn(): void {
-    const { active: _a, timeoutMs: _t, ...workerData } = this.#cfg;
-    let worker: Worker;
-    try {
-      worker = new Worker(workerUrl(), { workerData, stdout: false, stderr: false });
-    } catch (err) {
-      queueMicrotask(() => this.#actor.send({ type: 'START_FAILED', error: err as Error }));
+  #follow(): void {
+    const snap = this.#actor.getSnapshot();
+    if (snap.status === 'done') {
+      this.#setState(snap.value === 'failed' ? 'failed' : 'stopped');
+      this.#settle(snap.context.reason ?? 'normal');
       return;
     }
-    this.#worker = worker;
-    this.#workerGone = new Promise((resolve) => worker.once('exit', () => resolve()));
-    const startTimer = setTimeout(() => {
-      this.#actor.send({ type: 'START_FAILED', error: new Error(`interface ${this.#cfg.name || '(new)'} did not start within ${this.#cfg.timeoutMs} ms`) });
-    }, this.#cfg.timeoutMs);
-    // An 'error' listener is what keeps a worker's crash from taking the process down.
-    worker.on('error', (err) => {
-      this.#log.error({ err }, 'interface worker crashed');
-      this.#actor.send({ type: 'FAILED', error: err });
-    });
-    worker.on('exit', (code) => {
-      clearTimeout(startTimer);
-      this.#worker = undefined;
-      const snap = this.#actor.getSnapshot();
-      if (snap.matches('stopping')) this.#actor.send({ type: 'CLOSED' });
-      else if (snap.status === 'active') this.#actor.send({ type: 'FAILED', error: new Error(`interface worker exited with code ${code}`) });
-    });
-    worker.on('message', (msg: WorkerMessage) => {
-      switch (msg.type) {
-        case 'ready': {
-          clearTimeout(startTimer);
-          this.#startSettled = true;
-          if (this.#abandonStart) {
-            // Too late: undo what this start did (a persistent device it created), then end.
-            worker.postMessage({ id: 0, op: 'abandon', args: [] });
-            return;
-          }
-          this.#name = msg.name;
-          this.#log = this.#log.child({ ifname: msg.name });
-          this.#readyDone = true;
-          this.#actor.send({ type: 'READY', name: msg.name, flags: msg.flags, fd: msg.fd });
-          this.#log.info({ flags: msg.flags, created: msg.created }, 'interface ready');
-          this.#ready.resolve();
-          return;
-        }
-        case 'fatal': {
-          clearTimeout(startTimer);
-          this.#startSettled = true;
-          if (this.#abandonStart) {
-            void worker.terminate();
-            return;
-          }
-          const err = fromWire(msg.error);
-          this.#actor.send(msg.phase === 'start' ? { type: 'START_FAILED', error: err } : { type: 'FAILED', error: err });
-          return;
-        }
-        case 'reply': {
-          if (msg.id === 0 && this.#abandonStart) {
-            void worker.terminate(); // the abandoned start has been undone
-            return;
-          }
-          const p = this.#pending.get(msg.id);
-          if (!p) return;
-          this.#pending.delete(msg.id);
-          clearTimeout(p.timer);
-          if (msg.ok) p.resolve(msg.value);
-          else p.reject(fromWire(msg.error));
-          return;
-        }
+    if (snap.matches({ alive: 'running' })) {
+      if (!this.#ran) {
+        this.#ran = true;
+        this.#name = snap.context.name;
+        this.#log = this.#log.child({ ifname: this.#name });
+        this.#log.info({ flags: snap.context.flags }, 'interface ready');
       }
-    });
+      this.#setState(this.#rx.active ? 'active' : 'passive');
+      this.#started.resolve();
+    } else if (!snap.matches({ alive: 'starting' })) {
+      this.#setState('stopping');
+    }
   }
 
-  #requestClose(_reason: TuncerExitReason): void {
-    const worker = this.#worker;
-    if (!worker) {
-      queueMicrotask(() => this.#actor.send({ type: 'CLOSED' }));
-      return;
-    }
-    const bound = Math.min(this.#cfg.timeoutMs, 2000);
-    this.#closeTimer = setTimeout(() => this.#kill(), bound);
-    this.#call('close', [], bound).then(
-      () => this.#kill(),
-      () => this.#kill(),
-    );
+  #setState(s: TuncerState): void {
+    if (s === this.#state) return;
+    this.#state = s;
+    this.#events.next({ type: 'state', state: s });
   }
 
-  #kill(): void {
-    const worker = this.#worker;
-    if (!worker) {
-      if (this.#actor.getSnapshot().matches('stopping')) queueMicrotask(() => this.#actor.send({ type: 'CLOSED' }));
-      return;
-    }
-    if (!this.#readyDone && !this.#startSettled) {
-      // The worker's start-up is one synchronous run of ioctls: terminating it part-way could
-      // leave a device it just made persistent. Let it finish (bounded), then have it undo.
-      this.#abandonStart = true;
-      setTimeout(() => void worker.terminate(), ABANDON_GRACE_MS).unref();
-      return;
-    }
-    void worker.terminate();
+  #modeChanged(e: ModeEvent | null): void {
+    if (this.#state === 'active' || this.#state === 'passive') this.#setState(this.#rx.active ? 'active' : 'passive');
+    if (e) this.#events.next(e);
   }
 
-  #finish(reason: TuncerExitReason): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    clearTimeout(this.#closeTimer);
-    this.#rx.close();
-    this.#tx.close();
+  /** The machine reached a final state: the thread has exited, so its fd is closed. */
+  #settle(reason: TuncerExitReason): void {
     const closed = new TuncerClosedError(this.#name, reason);
-    for (const w of this.#waiters.splice(0)) {
-      if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
-      w.reject(closed);
+    this.#rxRing.close();
+    this.#txRing.close();
+    this.#rx.close(closed);
+    this.#link.rejectAll(closed);
+    if (!this.#ran) {
+      this.#started.reject(reason instanceof Error ? reason : closed);
+    } else if (reason instanceof Error) {
+      this.#log.error({ err: reason }, 'interface failed');
+      this.#rx.packets.error(reason);
+    } else {
+      this.#log.info({ reason }, 'interface stopped');
+      this.#rx.packets.complete();
     }
-    for (const [id, p] of this.#pending) {
-      clearTimeout(p.timer);
-      p.reject(closed);
-      this.#pending.delete(id);
-    }
-    // Settle only once the worker thread is gone, so "ended" means its fd is closed.
-    void this.#workerGone.then(() => {
-      if (!this.#readyDone) {
-        this.#ready.reject(reason instanceof Error ? reason : closed);
-      } else if (reason instanceof Error) {
-        this.#log.error({ err: reason }, 'interface failed');
-        this.#packets.error(reason);
-      } else {
-        this.#log.info({ reason }, 'interface stopped');
-        this.#packets.complete();
-      }
-      this.#events.next({ type: 'exit', reason });
-      this.#events.complete();
-      this.#exitResolve(reason);
-    });
+    this.#events.next({ type: 'exit', reason });
+    this.#events.complete();
+    this.#exitResolve(reason);
   }
 
+  #closedError(): TuncerClosedError {
+    return new TuncerClosedError(this.#name, this.#actor.getSnapshot().context.reason ?? 'normal');
+  }
+
+  /** Throws unless the interface runs and its worker has not closed the rings (a fatal error it has not reported yet). */
+  #checkRunning(): void {
+    const s = this.#state;
+    if ((s !== 'passive' && s !== 'active') || this.#txRing.closed) throw this.#closedError();
+  }
 
   // ---- control calls ----
 
-  #call<T>(op: FdOp | NameOp | SpecialOp, args: unknown[], timeoutMs = this.#cfg.timeoutMs): Promise<T> {
-    const worker = this.#worker;
-    if (!worker || this.#finished) return Promise.reject(new TuncerClosedError(this.#name, this.#actor.getSnapshot().context.reason ?? 'normal'));
-    const id = this.#nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(Object.assign(new Error(`${op} on ${this.#name} got no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
-      }, timeoutMs);
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-      try {
-        worker.postMessage({ id, op, args });
-      } catch (err) {
-        // An argument that cannot be cloned to the worker (a function, a symbol).
-        clearTimeout(timer);
-        this.#pending.delete(id);
-        reject(new TypeError(`${op}: arguments cannot be sent to the worker (${(err as Error).message})`));
-      }
-    });
-  }
-
-  #running(): void {
-    const s = this.state;
-    if (s !== 'passive' && s !== 'active') throw new TuncerClosedError(this.#name, this.#actor.getSnapshot().context.reason ?? 'normal');
+  #call<T>(op: FdOp | NameOp | SpecialOp, args: unknown[]): Promise<T> {
+    const s = this.#state;
+    if (s !== 'passive' && s !== 'active') return Promise.reject(this.#closedError());
+    return this.#link.call<T>(op, args, this.#cfg.timeoutMs, () => this.#closedError());
   }
 
   /**
@@ -638,7 +369,7 @@ export class Tuncer implements AsyncDisposable {
 
   /**
    * Counters: packets and bytes each way, tx errors, ring pauses, packets delivered and
-   * still queued.
+   * still queued. After the interface ended: the last counters read.
    *
    * @example
    * ```ts
@@ -646,20 +377,22 @@ export class Tuncer implements AsyncDisposable {
    * ```
    */
   async stats(): Promise<TunStats> {
-    if (!this.#finished) this.#lastStats = await this.#call<WorkerStats>('stats', []);
-    return { ...this.#lastStats, delivered: this.#delivered, queued: Math.max(0, this.#lastStats.rxPackets - this.#delivered), txRingFull: this.#txRingFull };
+    if (this.#state === 'active' || this.#state === 'passive') this.#lastStats = await this.#call<WorkerStats>('stats', []);
+    const delivered = this.#rx.delivered;
+    return { ...this.#lastStats, delivered, queued: Math.max(0, this.#lastStats.rxPackets - delivered), txRingFull: this.#tx.ringFull };
   }
 
   /**
    * Fault injection for tests and chaos drills: `'throw'` raises an uncaught exception in
-   * the worker, `'hang'` spins it forever (only terminate ends it), `'exit'` ends its thread.
+   * the worker, `'hang'` spins it forever (only terminate ends it), `'exit'` ends its thread,
+   * `'fatal'` takes the worker's own fatal-error path (as a failed read would).
    *
    * @example
    * ```ts
    * await tun.injectFault('throw'); // the interface fails; a supervisor restarts it
    * ```
    */
-  async injectFault(kind: 'throw' | 'hang' | 'exit'): Promise<void> {
+  async injectFault(kind: FaultKind): Promise<void> {
     try {
       await this.#call('fault', [kind]);
     } catch (err) {
@@ -668,14 +401,15 @@ export class Tuncer implements AsyncDisposable {
     }
   }
 
-  // ---- delivery modes ----
+  // ---- receiving ----
 
   /**
    * Choose how packets arrive, with `gen_tcp` semantics: `true` delivers every packet on
    * {@link packets$}; `'once'` delivers one, then turns passive; a number N adds to the
    * active counter (negative subtracts) and turns passive with a `passive` event at 0;
-   * `false` stops delivery, and packets wait for {@link recv} (the rx ring, then the
-   * kernel's queue, which drops when full, like any NIC).
+   * `false` stops delivery, and packets wait for {@link recv} in the kernel's queue (which
+   * drops when full, like any NIC). A call made inside a `packets$` callback takes effect
+   * at once and is final: no `passive` event follows for the credit that callback used.
    *
    * @example
    * ```ts
@@ -685,48 +419,9 @@ export class Tuncer implements AsyncDisposable {
    */
   setopt(opts: { active: ActiveMode }): void {
     assertOptions(opts, 'setopt option', ['active']);
-    const mode = opts.active;
-    checkActive(mode);
-    this.#running();
-    let next: ActiveMode = mode;
-    if (typeof mode === 'number') {
-      const current = this.state === 'active' && !this.#once && Number.isFinite(this.#credits) ? this.#credits : 0;
-      next = Math.min(32767, Math.max(0, current + mode));
-      if (next === 0) {
-        const wasActive = this.state === 'active';
-        this.#setCredits(false);
-        this.#actor.send({ type: 'SETOPT', active: false });
-        if (wasActive || mode <= 0) this.#events.next({ type: 'passive' });
-        return;
-      }
-    }
-    this.#setCredits(next);
-    this.#actor.send({ type: 'SETOPT', active: next });
-    this.#events.next({ type: 'active', mode: next });
-    if (next !== false) {
-      if (this.#waiters.length > 0) {
-        // Pending reads were for passive mode.
-        const err = tunErrorFromCode('EINVAL', 'recv', this.#name);
-        for (const w of this.#waiters.splice(0)) w.reject(err);
-      }
-      this.#schedulePump();
-    }
-  }
-
-  #pumpQueued = false;
-  /** Deliver on the next microtask: setopt calls made in one tick take effect together. */
-  #schedulePump(): void {
-    if (this.#pumpQueued) return;
-    this.#pumpQueued = true;
-    queueMicrotask(() => {
-      this.#pumpQueued = false;
-      this.#pump();
-    });
-  }
-
-  #setCredits(mode: ActiveMode): void {
-    this.#once = mode === 'once';
-    this.#credits = mode === true ? Infinity : mode === 'once' ? 1 : typeof mode === 'number' ? mode : 0;
+    checkActive(opts.active);
+    this.#checkRunning();
+    this.#rx.setMode(opts.active);
   }
 
   /**
@@ -751,26 +446,10 @@ export class Tuncer implements AsyncDisposable {
     }
     const signal = opts.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const s = this.state;
+    const s = this.#state;
     if (s === 'active') return Promise.reject(tunErrorFromCode('EINVAL', 'recv', this.#name));
-    if (s !== 'passive') return Promise.reject(new TuncerClosedError(this.#name, this.#actor.getSnapshot().context.reason ?? 'normal'));
-    if (this.#waiters.length === 0) {
-      const p = this.#take(size);
-      if (p) return Promise.resolve(p);
-    }
-    return new Promise<Buffer>((resolve, reject) => {
-      const w: Waiter = { resolve, reject, size, signal, onAbort: undefined };
-      if (signal) {
-        w.onAbort = () => {
-          const i = this.#waiters.indexOf(w);
-          if (i >= 0) this.#waiters.splice(i, 1);
-          reject(signal.reason);
-        };
-        signal.addEventListener('abort', w.onAbort, { once: true });
-      }
-      this.#waiters.push(w);
-      this.#pump();
-    });
+    if (s !== 'passive') return Promise.reject(this.#closedError());
+    return this.#rx.recv(size, signal);
   }
 
   /**
@@ -792,139 +471,13 @@ export class Tuncer implements AsyncDisposable {
     }
   }
 
-  /** Take one packet off the ring (copy), or null. */
-  #take(size: number): Buffer | null {
-    const rx = this.#rx;
-    if (!rx.readable()) return null;
-    const pos = rx.readStart;
-    const len = rx.lengthAt(pos);
-    const n = len < size ? len : size;
-    const out = Buffer.allocUnsafe(n);
-    out.set(rx.data.subarray(pos + 4, pos + 4 + n));
-    rx.release(pos + recordSize(len));
-    rx.ack();
-    this.#delivered += 1;
-    return out;
-  }
-
-  /** Deliver what the mode allows, then wait for more only if someone wants it. */
-  #pump = (): void => {
-    if (this.#delivering) {
-      this.#schedulePump(); // called from a subscriber's callback: after the current delivery
-      return;
-    }
-    for (;;) {
-      if (this.#finished) return;
-      const seen = this.#rx.seqCount();
-      this.#deliver();
-      if (!this.#wants()) return;
-      if (!this.#rx.isEmpty()) continue;
-      if (this.#armed) return; // a wake-up is already on its way
-      const wait = this.#rx.waitData(seen);
-      if (!wait) continue;
-      this.#armed = true;
-      void wait.then(this.#onWake);
-      return;
-    }
-  };
-
-  #onWake = (): void => {
-    this.#armed = false;
-    this.#pump();
-  };
-
-  #wants(): boolean {
-    if (this.state === 'active') return this.#credits > 0 && this.#packets.observed;
-    return this.#waiters.length > 0;
-  }
-
-  /** Deliver what the mode allows; re-entered from a subscriber's callback, it defers. */
-  #deliver(): void {
-    if (this.#delivering) {
-      this.#schedulePump();
-      return;
-    }
-    this.#delivering = true;
-    try {
-      this.#deliverRuns();
-    } finally {
-      this.#delivering = false;
-    }
-  }
-
-  /** May this thread hand out one more packet now? */
-  #canHandOut(): boolean {
-    return this.#state === 'active' ? this.#credits > 0 && this.#packets.observed : this.#waiters.length > 0;
-  }
-
-  #deliverRuns(): void {
-    const rx = this.#rx;
-    while (rx.readable()) {
-      let pos = rx.readStart;
-      const end = rx.readEnd;
-      let moved = false;
-      while (pos < end && this.#canHandOut()) {
-        // One copy (and one allocation) for a run of small records; packets are views of it.
-        const budget = this.#state === 'active' ? this.#credits : this.#waiters.length;
-        let stop = pos;
-        let count = 0;
-        do {
-          stop += recordSize(rx.lengthAt(stop));
-          count += 1;
-        } while (stop < end && count < budget && stop - pos + recordSize(rx.lengthAt(stop)) <= DELIVERY_CHUNK);
-        const chunk = Buffer.allocUnsafe(stop - pos);
-        chunk.set(rx.data.subarray(pos, stop));
-        let off = 0;
-        while (off < chunk.length && this.#canHandOut()) {
-          const len = rx.lengthAt(pos + off);
-          const w = this.#state === 'active' ? undefined : this.#waiters.shift();
-          const n = w && w.size < len ? w.size : len;
-          const packet = chunk.subarray(off + 4, off + 4 + n);
-          off += recordSize(len);
-          // Released before it is handed out: a subscriber may recv() the next one.
-          rx.release(pos + off);
-          moved = true;
-          this.#delivered += 1;
-          if (w) {
-            if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
-            w.resolve(packet);
-          } else {
-            this.#credits -= 1;
-            this.#packets.next(packet);
-            if (this.#credits <= 0) this.#goPassive();
-            // A subscriber that read from the ring itself moved the position: start over.
-            if (rx.consumerPosition() !== pos + off) {
-              off = -1;
-              break;
-            }
-          }
-        }
-        if (off < 0) {
-          pos = end + 1; // restart the outer loop from wherever the ring is now
-          break;
-        }
-        pos += off;
-        if (pos < stop) break; // the mode changed part-way through the run
-      }
-      if (moved) rx.ack();
-      if (pos > end) continue;
-      if (pos < end) return;
-    }
-  }
-
-  #goPassive(): void {
-    const once = this.#once;
-    this.#setCredits(false);
-    this.#actor.send({ type: 'PASSIVE' });
-    if (!once) this.#events.next({ type: 'passive' });
-  }
-
   // ---- sending ----
 
   /**
    * Queue one packet for the kernel without waiting: false when the tx ring is full
    * (counted in `stats().txRingFull`). The worker writes queued packets in batches; a
-   * packet the kernel rejects is counted in `stats().txErrors`.
+   * packet the kernel rejects is counted in `stats().txErrors`. Throws a
+   * {@link TuncerClosedError} once the interface has ended or its worker has failed.
    *
    * @example
    * ```ts
@@ -932,24 +485,8 @@ export class Tuncer implements AsyncDisposable {
    * ```
    */
   trySend(packet: Uint8Array): boolean {
-    assertBytes(packet, 'packet');
-    if (packet.length === 0 || packet.length > MAX_PACKET) throw new RangeError(`a packet is 1 to ${MAX_PACKET} bytes, got ${packet.length}`);
-    this.#running();
-    if (!this.#tx.tryWrite(packet)) {
-      this.#txRingFull += 1;
-      return false;
-    }
-    if (!this.#flushQueued) {
-      this.#flushQueued = true;
-      queueMicrotask(this.#flush);
-    }
-    return true;
+    return this.#tx.trySend(packet);
   }
-
-  #flush = (): void => {
-    this.#flushQueued = false;
-    this.#tx.publish();
-  };
 
   /**
    * Send one packet, waiting for room in the tx ring if it is full.
@@ -959,24 +496,8 @@ export class Tuncer implements AsyncDisposable {
    * await tun.send(packet);
    * ```
    */
-  async send(packet: Uint8Array): Promise<void> {
-    for (;;) {
-      const seen = this.#tx.ackCount();
-      if (this.trySend(packet)) return;
-      // Ask the worker to wake us when it makes room, for as long as any send() waits.
-      if (this.#sendsWaiting++ === 0) this.#tx.setPaused(true);
-      this.#flush();
-      let result: unknown;
-      try {
-        const wait = this.#tx.waitAck(seen, this.#cfg.timeoutMs);
-        result = wait ? await wait : 'ok';
-      } finally {
-        if (--this.#sendsWaiting === 0) this.#tx.setPaused(false);
-      }
-      if (result === 'timed-out') {
-        throw Object.assign(new Error(`send on ${this.#name}: the worker took no packet for ${this.#cfg.timeoutMs} ms`), { code: 'ETIMEDOUT' });
-      }
-    }
+  send(packet: Uint8Array): Promise<void> {
+    return this.#tx.send(packet);
   }
 
   // ---- ending ----
@@ -992,13 +513,13 @@ export class Tuncer implements AsyncDisposable {
    * ```
    */
   async destroy(): Promise<void> {
-    this.#end('normal');
+    this.#actor.send({ type: 'STOP', reason: 'normal' });
     await this.exit;
   }
 
   /** Stop as asked by a supervisor (exit reason `'shutdown'`). @example `await tun.stop();` */
   async stop(): Promise<void> {
-    this.#end('shutdown');
+    this.#actor.send({ type: 'STOP', reason: 'shutdown' });
     await this.exit;
   }
 
@@ -1006,12 +527,6 @@ export class Tuncer implements AsyncDisposable {
   async kill(): Promise<void> {
     this.#actor.send({ type: 'KILL' });
     await this.exit;
-  }
-
-  #end(reason: 'normal' | 'shutdown'): void {
-    const snap = this.#actor.getSnapshot();
-    if (snap.matches('starting')) this.#actor.send({ type: 'KILL' });
-    else this.#actor.send({ type: 'DESTROY', reason });
   }
 
   /** `await using tun = await Tuncer.create(...)` destroys it at the end of the block. */

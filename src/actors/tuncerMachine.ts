@@ -1,143 +1,169 @@
 /**
- * The lifecycle of one interface, as an xstate v5 machine.
+ * The lifecycle of one interface, as an xstate v5 machine. It decides every step of an
+ * interface's life; the worker thread is an invoked actor (a {@link WorkerLink}) that
+ * reports what happens as events and carries out the machine's commands.
  *
  * ```
- *            READY                ┌──────────────── running ────────────────┐
- *  ┌──────────┐ ────────────────▶ │  ┌─────────┐  SETOPT active  ┌────────┐ │
- *  │ starting │                   │  │ passive │ ──────────────▶ │ active │ │
- *  └──────────┘                   │  │         │ ◀────────────── │        │ │
- *      │ START_FAILED             │  └─────────┘ SETOPT false,   └────────┘ │
- *      ▼                          │              PASSIVE (N or once used up)│
- *  ┌────────┐       FAILED        └─────────────────────┬───────────────────┘
- *  │ failed │ ◀────────────────────────────────────────┤ DESTROY / KILL
- *  └────────┘                                          ▼
- *                                  ┌──────────┐  CLOSED  ┌─────────┐
- *                                  │ stopping │ ───────▶ │ stopped │
- *                                  └──────────┘          └─────────┘
+ *  ┌─ alive ── invokes the worker thread (READY, START_FAILED, FAILED, CLOSE_DONE, UNDONE, EXITED) ─┐
+ *  │                                                                                               │
+ *  │  ┌──────────┐ READY ┌─────────┐ STOP  ┌──────────────── stopping ────────────────┐            │
+ *  │  │ starting │──────▶│ running │──────▶│ closing ─CLOSE_DONE, FAILED, KILL,──▶ terminating      │
+ *  │  └──────────┘       └─────────┘ KILL ─┼──────────  after closeTimeout ──────────▶  │            │
+ *  │   │ │ STOP, KILL,        │ FAILED     └───────────────────────────────────────────┘            │
+ *  │   │ │ after startTimeout ▼                                                                    │
+ *  │   │ ▼              ┌─────────┐                                                                │
+ *  │   │ ┌─ abandoning ─┤ failing │ (terminate)                                                    │
+ *  │   │ │ waiting ─READY─▶ undoing ─UNDONE─▶ terminating   (after abandonGrace: terminating)        │
+ *  │   │ └──── START_FAILED ──────────────────▲                                                    │
+ *  │   └─ START_FAILED, FAILED ──▶ failing                                                         │
+ *  └───────────────────────────────────────────────────────────────────────────────────────────────┘
+ *      EXITED (the thread is gone, so its fd is closed):
+ *        stopping ──▶ stopped (final)      starting, running, failing ──▶ failed (final)
+ *        abandoning ──▶ failed if it ends in an error (start timeout), else stopped
  * ```
- * The machine decides; the {@link TuncerRuntime} it is given does the work (spawn
- * the worker, ask it to close, terminate it). Packets never pass through the
- * machine: the hot path lives in `Tuncer`, which only reads the machine's state.
- * Side effects run in entry actions, never in a callback actor's cleanup (xstate does
- * not run that cleanup when an actor errors).
+ * The machine never sees a packet: the hot path lives in `RxDelivery`/`TxQueue`, which
+ * only ask whether the interface runs. Effects on the thread run as commands to the
+ * invoked actor, never in a callback actor's cleanup (xstate skips that when an actor
+ * errors). `Tuncer` follows the snapshots: `running` resolves its start, a final state
+ * (reached only once the thread has exited) settles it with `context.reason`.
  *
  * @module
  */
-import { assign, setup } from 'xstate';
-
-/** gen_tcp's active modes: every packet, none, one, or the next N. */
-export type ActiveMode = boolean | 'once' | number;
+import { assign, fromCallback, sendTo, setup } from 'xstate';
+import type { WorkerCommand, WorkerLink, WorkerLinkEvent } from './workerLink.js';
 
 /** Why an interface ended: `'normal'` (destroyed), `'shutdown'` (stopped by its supervisor), `'killed'`, or the error. */
 export type TuncerExitReason = 'normal' | 'shutdown' | 'killed' | Error;
 
-/** The effects the machine asks for. */
-export interface TuncerRuntime {
-  /** Start the worker thread; it answers with READY or START_FAILED. */
-  spawn(): void;
-  /** Ask the worker to close the fd and end; CLOSED follows (bounded by a timeout). */
-  close(reason: TuncerExitReason): void;
-  /** Stop the worker at once (its environment cleanup closes the fd); CLOSED follows. */
-  kill(): void;
-  /** The worker is gone for good: release what is left (rings, waiters, subjects). */
-  finish(reason: TuncerExitReason): void;
-}
+/** Events the machine takes: the worker's (through its link) and the interface's own requests. */
+export type TuncerEvent = WorkerLinkEvent | { type: 'STOP'; reason: 'normal' | 'shutdown' } | { type: 'KILL' };
 
-/** Events the machine takes (from `Tuncer` and the worker's messages). */
-export type TuncerEvent =
-  | { type: 'READY'; name: string; flags: number; fd: number }
-  | { type: 'START_FAILED'; error: Error }
-  | { type: 'SETOPT'; active: ActiveMode }
-  | { type: 'PASSIVE' }
-  | { type: 'DESTROY'; reason: 'normal' | 'shutdown' }
-  | { type: 'KILL' }
-  | { type: 'FAILED'; error: Error }
-  | { type: 'CLOSED' };
-
-/** What the machine remembers: its runtime, the device, the delivery mode and the exit reason. */
+/** What the machine remembers. */
 export interface TuncerContext {
-  runtime: TuncerRuntime;
+  readonly link: WorkerLink;
+  readonly timeoutMs: number;
   name: string;
   flags: number;
   fd: number;
-  active: ActiveMode;
   reason: TuncerExitReason | undefined;
 }
 
-const isOn = (mode: ActiveMode): boolean => mode === true || mode === 'once' || (typeof mode === 'number' && mode > 0);
+/** How long a start-up that was given up may still run before its worker is terminated. */
+export const ABANDON_GRACE_MS = 5000;
+/** Longest wait for the worker to close its fd when asked, before it is terminated. */
+export const CLOSE_BOUND_MS = 2000;
+
+const workerActor = fromCallback<WorkerCommand, WorkerLink>(({ input, sendBack, receive }) => {
+  input.start(sendBack);
+  receive((cmd) => input.command(cmd));
+  return () => input.dispose();
+});
+
+const exitError = (code: number | null, during: string): Error =>
+  new Error(`interface worker exited${code === null ? '' : ` with code ${code}`} ${during}`);
 
 /**
  * The interface lifecycle machine; `Tuncer` runs one actor of it per interface.
  *
  * @example
  * ```ts
- * const actor = createActor(tuncerMachine, { input: { runtime, name: 'tun0', active: false } });
- * actor.start();                 // entry of 'starting' calls runtime.spawn()
- * actor.send({ type: 'READY', name: 'tun0', flags: 0x1001, fd: 21 });
- * actor.getSnapshot().value;     // { running: 'passive' }
+ * const actor = createActor(tuncerMachine, { input: { link, timeoutMs: 10_000, name: 'tun0' } });
+ * actor.start();                                     // starting: the worker thread is started
+ * actor.getSnapshot().matches({ alive: 'running' }); // after READY
  * ```
  */
 export const tuncerMachine = setup({
   types: {
     context: {} as TuncerContext,
     events: {} as TuncerEvent,
-    input: {} as { runtime: TuncerRuntime; name: string; active: ActiveMode },
+    input: {} as { link: WorkerLink; timeoutMs: number; name: string },
+  },
+  actors: { worker: workerActor },
+  delays: {
+    startTimeout: ({ context }) => context.timeoutMs,
+    closeTimeout: ({ context }) => Math.min(context.timeoutMs, CLOSE_BOUND_MS),
+    abandonGrace: ABANDON_GRACE_MS,
   },
   actions: {
-    spawn: ({ context }) => context.runtime.spawn(),
-    close: ({ context }) => context.runtime.close(context.reason ?? 'normal'),
-    kill: ({ context }) => context.runtime.kill(),
-    finish: ({ context }) => context.runtime.finish(context.reason ?? 'normal'),
+    close: sendTo('worker', ({ context }): WorkerCommand => ({ type: 'CLOSE', timeoutMs: Math.min(context.timeoutMs, CLOSE_BOUND_MS) })),
+    undo: sendTo('worker', (): WorkerCommand => ({ type: 'ABANDON', timeoutMs: ABANDON_GRACE_MS })),
+    terminate: sendTo('worker', (): WorkerCommand => ({ type: 'TERMINATE' })),
   },
   guards: {
-    startsActive: ({ context }) => isOn(context.active),
-    turnsActive: ({ event }) => event.type === 'SETOPT' && isOn(event.active),
+    endsInError: ({ context }) => context.reason instanceof Error,
   },
 }).createMachine({
   id: 'tuncer',
-  context: ({ input }) => ({ runtime: input.runtime, name: input.name, flags: 0, fd: -1, active: input.active, reason: undefined }),
-  initial: 'starting',
+  context: ({ input }) => ({ link: input.link, timeoutMs: input.timeoutMs, name: input.name, flags: 0, fd: -1, reason: undefined }),
+  initial: 'alive',
   states: {
-    starting: {
-      entry: 'spawn',
-      on: {
-        READY: {
-          target: 'running',
-          actions: assign({ name: ({ event }) => event.name, flags: ({ event }) => event.flags, fd: ({ event }) => event.fd }),
-        },
-        START_FAILED: { target: 'failed', actions: assign({ reason: ({ event }) => event.error }) },
-        FAILED: { target: 'failed', actions: assign({ reason: ({ event }) => event.error }) },
-        KILL: { target: 'stopping', actions: [assign({ reason: 'killed' as const }), 'kill'] },
-      },
-    },
-    running: {
-      initial: 'decide',
+    alive: {
+      invoke: { id: 'worker', src: 'worker', input: ({ context }) => context.link },
+      initial: 'starting',
       states: {
-        decide: { always: [{ guard: 'startsActive', target: 'active' }, { target: 'passive' }] },
-        passive: {
-          on: { SETOPT: [{ guard: 'turnsActive', target: 'active', actions: assign({ active: ({ event }) => event.active }) }, { actions: assign({ active: false }) }] },
-        },
-        active: {
+        starting: {
           on: {
-            SETOPT: [{ guard: 'turnsActive', actions: assign({ active: ({ event }) => event.active }) }, { target: 'passive', actions: assign({ active: false }) }],
-            PASSIVE: { target: 'passive', actions: assign({ active: false }) },
+            READY: {
+              target: 'running',
+              actions: assign({ name: ({ event }) => event.name, flags: ({ event }) => event.flags, fd: ({ event }) => event.fd }),
+            },
+            START_FAILED: { target: 'failing', actions: assign({ reason: ({ event }) => event.error }) },
+            FAILED: { target: 'failing', actions: assign({ reason: ({ event }) => event.error }) },
+            STOP: { target: 'abandoning', actions: assign({ reason: ({ event }) => event.reason }) },
+            KILL: { target: 'abandoning', actions: assign({ reason: 'killed' as const }) },
+            EXITED: { target: '#tuncer.failed', actions: assign({ reason: ({ event }) => exitError(event.code, 'while starting') }) },
+          },
+          after: {
+            startTimeout: {
+              target: 'abandoning',
+              actions: assign({ reason: ({ context }) => new Error(`interface ${context.name || '(new)'} did not start within ${context.timeoutMs} ms`) }),
+            },
           },
         },
-      },
-      on: {
-        DESTROY: { target: 'stopping', actions: [assign({ reason: ({ event }) => event.reason }), 'close'] },
-        KILL: { target: 'stopping', actions: [assign({ reason: 'killed' as const }), 'kill'] },
-        FAILED: { target: 'failed', actions: assign({ reason: ({ event }) => event.error }) },
+        running: {
+          on: {
+            STOP: { target: 'stopping', actions: assign({ reason: ({ event }) => event.reason }) },
+            KILL: { target: 'stopping.terminating', actions: assign({ reason: 'killed' as const }) },
+            FAILED: { target: 'failing', actions: assign({ reason: ({ event }) => event.error }) },
+            EXITED: { target: '#tuncer.failed', actions: assign({ reason: ({ event }) => exitError(event.code, 'unexpectedly') }) },
+          },
+        },
+        stopping: {
+          initial: 'closing',
+          states: {
+            closing: {
+              entry: 'close',
+              on: { CLOSE_DONE: 'terminating', FAILED: 'terminating' },
+              after: { closeTimeout: 'terminating' },
+            },
+            terminating: { entry: 'terminate' },
+          },
+          on: {
+            KILL: { target: '.terminating', actions: assign({ reason: 'killed' as const }) },
+            EXITED: '#tuncer.stopped',
+          },
+        },
+        abandoning: {
+          // The worker's start-up is one synchronous run of ioctls: terminating it part-way
+          // could leave a device it just made persistent. Let it finish, then have it undo.
+          initial: 'waiting',
+          states: {
+            waiting: { on: { READY: 'undoing', START_FAILED: 'terminating', FAILED: 'terminating' } },
+            undoing: { entry: 'undo', on: { UNDONE: 'terminating', FAILED: 'terminating' } },
+            terminating: { entry: 'terminate' },
+          },
+          after: { abandonGrace: '.terminating' },
+          on: {
+            EXITED: [{ guard: 'endsInError', target: '#tuncer.failed' }, { target: '#tuncer.stopped' }],
+          },
+        },
+        failing: {
+          entry: 'terminate',
+          on: { EXITED: '#tuncer.failed' },
+        },
       },
     },
-    stopping: {
-      on: {
-        CLOSED: 'stopped',
-        FAILED: 'stopped',
-        KILL: { actions: [assign({ reason: 'killed' as const }), 'kill'] },
-      },
-    },
-    stopped: { type: 'final', entry: 'finish' },
-    failed: { type: 'final', entry: ['kill', 'finish'] },
+    stopped: { type: 'final' },
+    failed: { type: 'final' },
   },
 });

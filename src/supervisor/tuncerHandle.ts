@@ -13,7 +13,7 @@
 import { EMPTY, Observable, Subject, catchError, filter, map, merge, switchMap, takeUntil, last, defaultIfEmpty } from 'rxjs';
 import { Tuncer, TuncerClosedError, checkActive, type TuncerOptions, type TunEvent } from '../actors/tuncer.js';
 import { assertOptions } from '../tunctl/validate.js';
-import type { ActiveMode } from '../actors/tuncerMachine.js';
+import type { ActiveMode } from '../actors/tuncerOptions.js';
 import type { ChildSpec, RestartType, ShutdownSpec } from './childSpec.js';
 import type { Supervisor } from './supervisor.js';
 import type { SupervisorEvent } from './supervisorEvent.js';

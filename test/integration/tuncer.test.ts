@@ -175,26 +175,55 @@ describeKernel('Tuncer against the kernel', () => {
     expect(seqs).toEqual([...Array(total).keys()]); // and in order
   });
 
-  it('an idle passive interface stays bounded: the worker pauses and the kernel drops, counted', async () => {
-    const t = await make({ addresses: ['198.18.16.1/24'], txqueuelen: 10, rxRingBytes: 4 * 65551 });
-    await drain(t);
-    const before = await t.stats();
+  async function udpFlood(dst: string, count: number): Promise<void> {
     const sock = createSocket('udp4');
     const payload = Buffer.alloc(32);
-    for (let i = 0; i < 20000; i++) {
-      sock.send(payload, 9, '198.18.16.2');
+    for (let i = 0; i < count; i++) {
+      sock.send(payload, 9, dst);
       if (i % 500 === 499) await sleep(1);
     }
     await sleep(200);
     sock.close();
+  }
+
+  it('an untouched passive interface reads nothing: packets wait in the kernel, which drops, counted', async () => {
+    const t = await make({ addresses: ['198.18.16.1/24'], txqueuelen: 10 });
+    await drain(t);
+    const before = await t.stats();
+    await udpFlood('198.18.16.2', 20000);
     const s = await t.stats();
-    expect(s.rxPauses).toBeGreaterThan(0);
+    // At most one batch read ahead of the last recv(); none of the flood otherwise.
+    expect(s.rxPackets - before.rxPackets).toBeLessThanOrEqual(256);
+    expect(s.rxPauses).toBe(before.rxPauses);
     expect(s.kernelDrops).toBeGreaterThan(0);
     expect(s.rxPackets - before.rxPackets + s.kernelDrops).toBeGreaterThanOrEqual(19000); // all accounted for
-    expect(s.queued).toBeLessThan((4 * 65551) / 48); // what fits in the ring, no more
     expect(s.delivered).toBe(before.delivered); // nobody asked for any
     const p = await t.recv({ signal: AbortSignal.timeout(1000) }); // still readable afterwards
     expect(p.length).toBe(60);
+  });
+
+  it('a slow reader fills the ring, the worker pauses, the kernel drops: memory stays bounded', async () => {
+    const ring = 4 * 65551;
+    const t = await make({ addresses: ['198.18.16.1/24'], txqueuelen: 1000, rxRingBytes: ring });
+    await drain(t);
+    const before = await t.stats();
+    let reading = true;
+    let got = 0;
+    const reader = (async () => {
+      while (reading) {
+        if (await t.recv({ signal: AbortSignal.timeout(50) }).catch(() => null)) got += 1;
+        await sleep(5);
+      }
+    })();
+    await udpFlood('198.18.16.2', 20000);
+    const s = await t.stats();
+    reading = false;
+    await reader;
+    expect(got).toBeGreaterThan(0);
+    expect(s.rxPauses).toBeGreaterThan(before.rxPauses);
+    expect(s.kernelDrops).toBeGreaterThan(0);
+    expect(s.rxPackets - before.rxPackets + s.kernelDrops).toBeGreaterThanOrEqual(19000);
+    expect(s.queued).toBeLessThan(ring / 48); // what fits in the ring, no more
   });
 
   it('recv aborted by its signal rejects, and the next packet still arrives', async () => {

@@ -1,0 +1,173 @@
+/**
+ * What a {@link Tuncer} is created with, and the checks that run before any thread or
+ * syscall: every option is validated here, in TypeScript, so bad input fails with a
+ * `TypeError`/`RangeError` and nothing is left behind.
+ *
+ * @module
+ */
+import type { Logger } from 'pino';
+import { PacketRing } from './packetRing.js';
+import { parseAddressSpec, type AddressSpec, type WorkerConfig } from './messages.js';
+import { iffFlags, type CreateOptions } from '../tunctl/create.js';
+import { assertBool, assertIfname, assertInt, assertOptions, assertString } from '../tunctl/validate.js';
+import { MTU_RANGE } from '../tunctl/netif.js';
+import { MAX_PACKET } from '../tunctl/packetIo.js';
+import { parseIp, checkPrefix } from '../packet/ipAddress.js';
+import { parseMac, isMulticastMac } from '../packet/mac.js';
+
+/**
+ * gen_tcp's active modes: `true` every packet, `false` none (read with `recv`), `'once'`
+ * one, or a number N that adds N to the packets still to deliver.
+ *
+ * @example
+ * ```ts
+ * const mode: ActiveMode = 10;
+ * ```
+ */
+export type ActiveMode = boolean | 'once' | number;
+
+/**
+ * Options of {@link Tuncer.create}.
+ *
+ * @example
+ * ```ts
+ * const opts: TuncerOptions = { name: 'tun0', mode: 'tun', addresses: ['198.18.0.1/24'], active: true };
+ * ```
+ */
+export interface TuncerOptions extends CreateOptions {
+  /** Device name; empty or with `%d` lets the kernel choose. */
+  name?: string;
+  /** Keep the device after the interface ends (re-attached by name next time). */
+  persist?: boolean;
+  /** uid allowed to attach without CAP_NET_ADMIN. */
+  owner?: number;
+  /** gid allowed to attach without CAP_NET_ADMIN. */
+  group?: number;
+  mtu?: number;
+  txqueuelen?: number;
+  /** MAC address of a tap. */
+  hwaddr?: string;
+  /** Addresses to configure, e.g. `['198.18.0.1/24', 'fd00::1/64']`; giving any brings the link up. */
+  addresses?: readonly AddressSpec[];
+  /** Bring the link up even without addresses (default: true when addresses are given). */
+  up?: boolean;
+  /** Delivery mode (default `false`): see {@link Tuncer.setopt}. */
+  active?: ActiveMode;
+  /** A pino logger; each interface logs through a child with `{ ifname }`. Default: silent. */
+  logger?: Logger;
+  /** Bytes of shared memory for packets from the kernel (default 1 MiB). */
+  rxRingBytes?: number;
+  /** Bytes of shared memory for packets to the kernel (default 256 KiB). */
+  txRingBytes?: number;
+  /** How long start-up and each control call may take before failing (default 10 000 ms). */
+  timeoutMs?: number;
+}
+
+/** Options as the interface uses them: checked, defaulted, with the rings allocated. */
+export interface TuncerConfig extends WorkerConfig {
+  readonly active: ActiveMode;
+  readonly timeoutMs: number;
+  readonly logger: Logger | undefined;
+}
+
+const OPTION_KEYS = [
+  'name', 'mode', 'noPi', 'vnetHdr', 'vnetHdrSize', 'multiQueue', 'exclusive', 'oneQueue', 'noCarrier', 'persist', 'owner', 'group',
+  'netns', 'mtu', 'txqueuelen', 'hwaddr', 'addresses', 'up', 'active', 'logger', 'rxRingBytes', 'txRingBytes', 'timeoutMs',
+] as const;
+
+/** Most packets the worker reads per readiness event before yielding to its event loop. */
+const READ_BATCH = 256;
+
+/**
+ * Check a delivery mode: `true`, `false`, `'once'` or an integer from -32768 to 32767.
+ *
+ * @example
+ * ```ts
+ * checkActive('twice'); // throws RangeError
+ * ```
+ */
+export function checkActive(mode: unknown): asserts mode is ActiveMode {
+  if (mode === true || mode === false || mode === 'once') return;
+  if (typeof mode === 'number' && Number.isInteger(mode) && mode >= -32768 && mode <= 32767) return;
+  throw new RangeError(`active must be true, false, 'once' or an integer from -32768 to 32767, got ${JSON.stringify(mode)}`);
+}
+
+function checkLogger(logger: unknown): void {
+  const l = logger as Record<string, unknown> | null;
+  if (l === null || typeof l !== 'object' || typeof l.child !== 'function' || typeof l.info !== 'function' || typeof l.error !== 'function') {
+    throw new TypeError('logger must be a pino logger (an object with child, info and error methods)');
+  }
+}
+
+/**
+ * Validate {@link TuncerOptions} and fill in the defaults; throws `TypeError`/`RangeError`
+ * naming the bad option. Allocates the two packet rings.
+ *
+ * @example
+ * ```ts
+ * const cfg = resolveTuncerOptions({ mode: 'tun', mtu: 1400 });
+ * cfg.create.mode; // 'tun'
+ * ```
+ */
+export function resolveTuncerOptions(opts: TuncerOptions): TuncerConfig {
+  assertOptions(opts, 'Tuncer option', OPTION_KEYS);
+  const name = opts.name ?? '';
+  if (name !== '') assertIfname(name);
+  const create: Omit<CreateOptions, 'netns'> = {
+    mode: opts.mode ?? 'tap',
+    noPi: opts.noPi ?? true,
+    vnetHdr: opts.vnetHdr ?? false,
+    multiQueue: opts.multiQueue ?? false,
+    exclusive: opts.exclusive ?? false,
+    oneQueue: opts.oneQueue ?? false,
+    noCarrier: opts.noCarrier ?? false,
+    ...(opts.vnetHdrSize !== undefined ? { vnetHdrSize: opts.vnetHdrSize } : {}),
+  };
+  iffFlags(create);
+  if (opts.netns !== undefined) assertString(opts.netns, 'netns');
+  if (opts.persist !== undefined) assertBool(opts.persist, 'persist');
+  if (opts.owner !== undefined) assertInt(opts.owner, 'owner', 0, 0xfffffffe);
+  if (opts.group !== undefined) assertInt(opts.group, 'group', 0, 0xfffffffe);
+  if (opts.mtu !== undefined) assertInt(opts.mtu, 'mtu', MTU_RANGE.min, MTU_RANGE.max);
+  if (opts.txqueuelen !== undefined) assertInt(opts.txqueuelen, 'txqueuelen', 0, 0x7fffffff);
+  if (opts.hwaddr !== undefined && isMulticastMac(parseMac(opts.hwaddr))) {
+    throw new RangeError(`hwaddr ${opts.hwaddr} is a multicast address; an interface needs a unicast MAC`);
+  }
+  if (opts.logger !== undefined) checkLogger(opts.logger);
+  if (opts.addresses !== undefined && !Array.isArray(opts.addresses)) throw new TypeError('addresses must be an array');
+  const addresses = (opts.addresses ?? []).map((spec) => {
+    const a = parseAddressSpec(spec);
+    const { family } = parseIp(a.address);
+    if (a.prefix !== undefined) checkPrefix(family, a.prefix);
+    return a;
+  });
+  if (opts.up !== undefined) assertBool(opts.up, 'up');
+  const active = opts.active ?? false;
+  checkActive(active);
+  const rxBytes = opts.rxRingBytes ?? 1 << 20;
+  const txBytes = opts.txRingBytes ?? 1 << 18;
+  assertInt(rxBytes, 'rxRingBytes', 4 * MAX_PACKET, 1 << 30);
+  assertInt(txBytes, 'txRingBytes', 2 * MAX_PACKET, 1 << 30);
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  assertInt(timeoutMs, 'timeoutMs', 1, 0x7fffffff);
+  return {
+    name,
+    create,
+    netns: opts.netns,
+    persist: opts.persist,
+    owner: opts.owner,
+    group: opts.group,
+    mtu: opts.mtu,
+    txqueuelen: opts.txqueuelen,
+    hwaddr: opts.hwaddr,
+    addresses,
+    up: opts.up ?? addresses.length > 0,
+    rx: PacketRing.allocate(rxBytes & ~3),
+    tx: PacketRing.allocate(txBytes & ~3),
+    maxRecord: MAX_PACKET,
+    batch: READ_BATCH,
+    active,
+    timeoutMs,
+    logger: opts.logger,
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * The main thread's end of one interface's worker thread: it starts the thread, turns
+ * what the thread says and does (messages, `'error'`, `'exit'`) into events for the
+ * interface's state machine, carries out the machine's commands (close, abandon,
+ * terminate), and carries control calls as request/reply messages. It decides nothing:
+ * the machine does.
+ *
+ * ```
+ *  tuncerMachine ──command──▶ WorkerLink ──postMessage / terminate()──▶ worker thread
+ *        ▲                        │
+ *        └──────── event ─────────┘ ◀── 'message' (ready, fatal, reply), 'error', 'exit'
+ * ```
+ * @module
+ */
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { fromWire, type FdOp, type NameOp, type SpecialOp, type WorkerConfig, type WorkerMessage } from './messages.js';
+
+/** What the link reports to the machine. */
+export type WorkerLinkEvent =
+  | { type: 'READY'; name: string; flags: number; fd: number; created: boolean }
+  | { type: 'START_FAILED'; error: Error }
+  | { type: 'FAILED'; error: Error }
+  | { type: 'CLOSE_DONE' }
+  | { type: 'UNDONE' }
+  | { type: 'EXITED'; code: number | null };
+
+/** What the machine asks of the link. */
+export type WorkerCommand = { type: 'CLOSE'; timeoutMs: number } | { type: 'ABANDON'; timeoutMs: number } | { type: 'TERMINATE' };
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** The compiled worker: beside this file in `dist/`; from `src/` (tests) the built copy. */
+function workerUrl(): URL {
+  const url = new URL('./tunWorker.js', import.meta.url);
+  if (import.meta.url.endsWith('.ts')) {
+    const built = new URL(url.href.replace('/src/actors/', '/dist/actors/'));
+    if (!existsSync(fileURLToPath(built))) throw new Error('tunctl: dist/ is missing; run `npm run build` first');
+    return built;
+  }
+  return url;
+}
+
+/**
+ * One worker thread and the control calls in flight to it.
+ *
+ * @example
+ * ```ts
+ * const link = new WorkerLink(workerConfig, (err) => log.error({ err }, 'worker crashed'));
+ * link.start((event) => actor.send(event)); // READY … EXITED
+ * const mtu = await link.call<number>('mtu', [], 1000);
+ * ```
+ */
+export class WorkerLink {
+  readonly #config: WorkerConfig;
+  readonly #onCrash: (err: Error) => void;
+  #worker: Worker | undefined;
+  #send: (e: WorkerLinkEvent) => void = () => {};
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+
+  constructor(config: WorkerConfig, onCrash: (err: Error) => void) {
+    this.#config = config;
+    this.#onCrash = onCrash;
+  }
+
+  /** True while a worker thread is running (started and not yet exited). */
+  get alive(): boolean {
+    return this.#worker !== undefined;
+  }
+
+  /** Start the thread. Everything it does from now on arrives as events; this never throws. */
+  start(send: (e: WorkerLinkEvent) => void): void {
+    this.#send = send;
+    let worker: Worker;
+    try {
+      worker = new Worker(workerUrl(), { workerData: this.#config, stdout: false, stderr: false });
+    } catch (err) {
+      // No thread was made: report a failed start and an exit, as a thread would.
+      queueMicrotask(() => {
+        send({ type: 'START_FAILED', error: err as Error });
+        send({ type: 'EXITED', code: null });
+      });
+      return;
+    }
+    this.#worker = worker;
+    // An 'error' listener is what keeps a worker's crash from taking the process down.
+    worker.on('error', (err) => {
+      this.#onCrash(err);
+      this.#send({ type: 'FAILED', error: err });
+    });
+    worker.on('exit', (code) => {
+      this.#worker = undefined;
+      this.#send({ type: 'EXITED', code });
+    });
+    worker.on('message', (msg: WorkerMessage) => this.#onMessage(msg));
+  }
+
+  #onMessage(msg: WorkerMessage): void {
+    switch (msg.type) {
+      case 'ready':
+        this.#send({ type: 'READY', name: msg.name, flags: msg.flags, fd: msg.fd, created: msg.created });
+        return;
+      case 'fatal': {
+        const error = fromWire(msg.error);
+        this.#send(msg.phase === 'start' ? { type: 'START_FAILED', error } : { type: 'FAILED', error });
+        return;
+      }
+      case 'reply': {
+        const p = this.#pending.get(msg.id);
+        if (!p) return;
+        this.#pending.delete(msg.id);
+        clearTimeout(p.timer);
+        if (msg.ok) p.resolve(msg.value);
+        else p.reject(fromWire(msg.error));
+      }
+    }
+  }
+
+  /** Carry out a command of the machine. */
+  command(cmd: WorkerCommand): void {
+    switch (cmd.type) {
+      case 'CLOSE':
+        this.call('close', [], cmd.timeoutMs).then(
+          () => this.#send({ type: 'CLOSE_DONE' }),
+          () => this.#send({ type: 'CLOSE_DONE' }),
+        );
+        return;
+      case 'ABANDON':
+        this.call('abandon', [], cmd.timeoutMs).then(
+          () => this.#send({ type: 'UNDONE' }),
+          () => this.#send({ type: 'UNDONE' }),
+        );
+        return;
+      case 'TERMINATE':
+        void this.#worker?.terminate();
+    }
+  }
+
+  /**
+   * A control request to the worker; resolves with its answer. Rejects with `closed()` when
+   * no worker runs, with ETIMEDOUT after `timeoutMs`, and with a `TypeError` when the
+   * arguments cannot be cloned to the thread.
+   */
+  call<T>(op: FdOp | NameOp | SpecialOp, args: readonly unknown[], timeoutMs: number, closed?: () => Error): Promise<T> {
+    const worker = this.#worker;
+    if (!worker) return Promise.reject(closed ? closed() : new Error(`${op}: the interface's worker is not running`));
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(Object.assign(new Error(`${op} on ${this.#config.name || '(new)'} got no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      }, timeoutMs);
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      try {
+        worker.postMessage({ id, op, args });
+      } catch (err) {
+        // An argument that cannot be cloned to the worker (a function, a symbol).
+        clearTimeout(timer);
+        this.#pending.delete(id);
+        reject(new TypeError(`${op}: arguments cannot be sent to the worker (${(err as Error).message})`));
+      }
+    });
+  }
+
+  /** Reject every call still waiting for an answer. */
+  rejectAll(err: Error): void {
+    for (const [id, p] of this.#pending) {
+      clearTimeout(p.timer);
+      p.reject(err);
+      this.#pending.delete(id);
+    }
+  }
+
+  /** The machine is done with this link: nothing it reports matters any more. */
+  dispose(): void {
+    this.#send = () => {};
+    // Only reached with a live thread if the machine itself was stopped from outside.
+    void this.#worker?.terminate();
+  }
+}
