@@ -513,20 +513,25 @@ export class Tuncer implements AsyncDisposable {
    * ```
    */
   async destroy(): Promise<void> {
-    this.#actor.send({ type: 'STOP', reason: 'normal' });
+    this.#request({ type: 'STOP', reason: 'normal' });
     await this.exit;
   }
 
   /** Stop as asked by a supervisor (exit reason `'shutdown'`). @example `await tun.stop();` */
   async stop(): Promise<void> {
-    this.#actor.send({ type: 'STOP', reason: 'shutdown' });
+    this.#request({ type: 'STOP', reason: 'shutdown' });
     await this.exit;
   }
 
   /** End at once: terminate the worker (its cleanup closes the fd). @example `await tun.kill();` */
   async kill(): Promise<void> {
-    this.#actor.send({ type: 'KILL' });
+    this.#request({ type: 'KILL' });
     await this.exit;
+  }
+
+  /** Ask the machine to end the interface; once it has ended, asking again changes nothing. */
+  #request(event: { type: 'STOP'; reason: 'normal' | 'shutdown' } | { type: 'KILL' }): void {
+    if (this.#actor.getSnapshot().status === 'active') this.#actor.send(event);
   }
 
   /** `await using tun = await Tuncer.create(...)` destroys it at the end of the block. */
