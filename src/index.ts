@@ -19,6 +19,7 @@ export { TunError, isRetryable, isGone } from './native/tunError.js';
 export { Tuncer, TuncerClosedError, type TuncerOptions, type TunEvent, type TuncerState, type TunStats } from './actors/tuncer.js';
 export type { TuncerExitReason } from './actors/tuncerMachine.js';
 export type { ActiveMode } from './actors/tuncerOptions.js';
+export { PacketBatch } from './actors/packetBatch.js';
 export type { AddressSpec } from './actors/messages.js';
 export {
   Supervisor, SupervisorError, tuncerChild, TuncerHandle,

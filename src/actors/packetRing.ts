@@ -154,6 +154,30 @@ export class PacketRing {
     return true;
   }
 
+  /** Copy `len` bytes at `off` of `src` in as one record and commit it; false when there is no room (producer). */
+  tryWriteFrom(src: Uint8Array, off: number, len: number): boolean {
+    const need = recordSize(len);
+    if (!this.reserve(need)) return false;
+    const pos = this.regionStart;
+    this.words[pos >> 2] = len;
+    this.data.set(src.subarray(off, off + len), pos + 4);
+    this.commit(pos + need);
+    return true;
+  }
+
+  /**
+   * Copy whole records (the ring's own layout, as another ring holds them from `start` to
+   * `end`) in one go and commit them; false when there is no contiguous room for all (producer).
+   */
+  tryWriteRecords(src: Uint8Array, start: number, end: number): boolean {
+    const need = end - start;
+    if (!this.reserve(need)) return false;
+    const pos = this.regionStart;
+    this.data.set(src.subarray(start, end), pos);
+    this.commit(pos + need);
+    return true;
+  }
+
   /** Say the producer stopped for lack of room, so the consumer's next ack wakes it. */
   setPaused(on: boolean): void {
     Atomics.store(this.ctl, PAUSED, on ? 1 : 0);

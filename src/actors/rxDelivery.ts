@@ -5,10 +5,12 @@
  * turn passive at zero, `false` (passive) leaves packets for `recv()`.
  *
  * ```
- *  rx ring ──▶ RxDelivery ──active──▶ packets (Subject) ──▶ packets$ subscribers
+ *  rx ring ──▶ RxDelivery ──active──▶ packets (copies) / batches (views) ──▶ subscribers
  *                  │
- *                  └──passive─▶ recv() waiters, in order
+ *                  └──passive─▶ recv() / recvBatch() waiters, in order
  * ```
+ * At most one {@link PacketBatch} is out at a time; it holds its records in the ring until
+ * it is released, and any other receive releases it first.
  * Demand drives the worker: this side waits on the ring only while someone wants a packet
  * (a `recv()`, or an active subscriber with credits), and the worker reads the fd only
  * while this side consumes or waits (see `PacketRing.waitData`). An untouched passive
@@ -20,6 +22,7 @@
  */
 import { Subject } from 'rxjs';
 import { recordSize, type PacketRing } from './packetRing.js';
+import { PacketBatch, POISON_BYTE } from './packetBatch.js';
 import type { ActiveMode } from './tuncerOptions.js';
 import { tunErrorFromCode } from '../native/tunError.js';
 
@@ -27,9 +30,12 @@ import { tunErrorFromCode } from '../native/tunError.js';
 export type ModeEvent = { type: 'active'; mode: ActiveMode } | { type: 'passive' };
 
 interface Waiter {
-  resolve: (p: Buffer) => void;
+  resolve: (p: Buffer & PacketBatch) => void;
   reject: (e: unknown) => void;
+  /** Bytes wanted of one packet (`recv`), or 0 for a batch. */
   size: number;
+  /** Most packets of a batch (`recvBatch`), or 0 for one packet. */
+  max: number;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
@@ -52,8 +58,10 @@ const DELIVERY_CHUNK = 4000;
  * ```
  */
 export class RxDelivery {
-  /** Packets delivered in active mode (hot; the interface exposes it as `packets$`). */
+  /** Packets delivered in active mode, as copies (hot; the interface exposes it as `packets$`). */
   readonly packets = new Subject<Buffer>();
+  /** Packets delivered in active mode, as batches of views (the interface's `batches$`). */
+  readonly batches = new Subject<PacketBatch>();
   /** Packets taken off the ring so far. */
   delivered = 0;
   readonly #ring: PacketRing;
@@ -69,11 +77,16 @@ export class RxDelivery {
   #delivering = false;
   #pumpQueued = false;
   #closed = false;
+  /** The batch handed out and not yet released: it holds the ring from its start. */
+  #batch: PacketBatch | undefined;
+  readonly #poison: boolean;
 
-  constructor(ring: PacketRing, ifname: () => string, onMode: (e: ModeEvent | null) => void) {
+  /** @param poison overwrite released batches with {@link POISON_BYTE} (a debugging aid: it costs a fill per batch) */
+  constructor(ring: PacketRing, ifname: () => string, onMode: (e: ModeEvent | null) => void, poison = false) {
     this.#ring = ring;
     this.#ifname = ifname;
     this.#onMode = onMode;
+    this.#poison = poison;
   }
 
   /** True in active mode (`true`, `'once'`, or N > 0 left). */
@@ -127,12 +140,28 @@ export class RxDelivery {
 
   /** The next packet, in passive mode; the caller checked the mode and the interface. */
   recv(size: number, signal: AbortSignal | undefined): Promise<Buffer> {
+    this.#releaseBatch();
     if (this.#waiters.length === 0) {
       const p = this.#take(size);
       if (p) return Promise.resolve(p);
     }
-    return new Promise<Buffer>((resolve, reject) => {
-      const w: Waiter = { resolve, reject, size, signal, onAbort: undefined };
+    return this.#wait(size, 0, signal);
+  }
+
+  /** The next batch of up to `max` packets, in passive mode; the caller checked the mode and the interface. */
+  recvBatch(max: number, signal: AbortSignal | undefined): Promise<PacketBatch> {
+    this.#releaseBatch();
+    const rx = this.#ring;
+    if (this.#waiters.length === 0 && rx.readable()) {
+      this.#batch = this.#makeBatch(rx.readStart, rx.readEnd, max);
+      return Promise.resolve(this.#batch);
+    }
+    return this.#wait(0, max, signal);
+  }
+
+  #wait<T extends Buffer | PacketBatch>(size: number, max: number, signal: AbortSignal | undefined): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const w: Waiter = { resolve: resolve as (v: Buffer & PacketBatch) => void, reject, size, max, signal, onAbort: undefined };
       if (signal) {
         w.onAbort = () => {
           const i = this.#waiters.indexOf(w);
@@ -151,7 +180,41 @@ export class RxDelivery {
   close(err: Error): void {
     this.#closed = true;
     this.#rejectWaiters(err);
+    this.#releaseBatch();
   }
+
+  #releaseBatch(): void {
+    this.#batch?.release();
+  }
+
+  /** A batch over the records from `pos`, up to `end` and at most `max` of them; the ring keeps them until it is released. */
+  #makeBatch(pos: number, end: number, max: number): PacketBatch {
+    const rx = this.#ring;
+    let stop = pos;
+    let count = 0;
+    while (stop < end && count < max) {
+      stop += recordSize(rx.lengthAt(stop));
+      count += 1;
+    }
+    const offsets = new Int32Array(count * 2);
+    let bytes = 0;
+    for (let i = 0, at = pos; i < count; i++) {
+      const len = rx.lengthAt(at);
+      offsets[i * 2] = at + 4;
+      offsets[i * 2 + 1] = len;
+      bytes += len;
+      at += recordSize(len);
+    }
+    this.delivered += count;
+    return new PacketBatch(rx.data, pos, stop, offsets, bytes, this.#onBatchRelease);
+  }
+
+  #onBatchRelease = (b: PacketBatch): void => {
+    if (this.#batch === b) this.#batch = undefined;
+    if (this.#poison) this.#ring.data.fill(POISON_BYTE, b.start, b.end);
+    this.#ring.release(b.end);
+    this.#ring.ack();
+  };
 
   #rejectWaiters(err: unknown): void {
     for (const w of this.#waiters.splice(0)) {
@@ -225,64 +288,89 @@ export class RxDelivery {
 
   /** May this thread hand out one more packet now? */
   #canHandOut(): boolean {
-    return this.#credits > 0 ? this.packets.observed : this.#waiters.length > 0;
+    return this.#credits > 0 ? this.packets.observed || this.batches.observed : this.#waiters.length > 0;
   }
 
   #deliverRuns(): void {
     const rx = this.#ring;
-    while (rx.readable()) {
-      let pos = rx.readStart;
+    while (this.#canHandOut()) {
+      this.#releaseBatch(); // a batch still out is released by the next delivery
+      if (!rx.readable()) return;
+      const pos = rx.readStart;
       const end = rx.readEnd;
-      let moved = false;
-      while (pos < end && this.#canHandOut()) {
-        // One copy (and one allocation) for a run of small records; packets are views of it.
-        const budget = this.#credits > 0 ? this.#credits : this.#waiters.length;
-        let stop = pos;
-        let count = 0;
-        do {
-          stop += recordSize(rx.lengthAt(stop));
-          count += 1;
-        } while (stop < end && count < budget && stop - pos + recordSize(rx.lengthAt(stop)) <= DELIVERY_CHUNK);
-        const chunk = Buffer.allocUnsafe(stop - pos);
-        chunk.set(rx.data.subarray(pos, stop));
-        let off = 0;
-        while (off < chunk.length && this.#canHandOut()) {
-          const len = rx.lengthAt(pos + off);
-          const w = this.#credits > 0 ? undefined : this.#waiters.shift();
-          const n = w && w.size < len ? w.size : len;
-          const packet = chunk.subarray(off + 4, off + 4 + n);
-          off += recordSize(len);
-          // Released before it is handed out: a subscriber may recv() the next one.
-          rx.release(pos + off);
-          moved = true;
-          this.delivered += 1;
-          if (w) {
-            if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
-            w.resolve(packet);
-          } else {
-            this.#credits -= 1;
-            const version = this.#version;
-            this.packets.next(packet);
-            // Out of credits, unless the callback chose a mode itself (then its choice stands).
-            if (this.#credits <= 0 && version === this.#version) this.#exhausted();
-            // A subscriber that read from the ring itself moved the position: start over.
-            if (rx.consumerPosition() !== pos + off) {
-              off = -1;
-              break;
-            }
-          }
-        }
-        if (off < 0) {
-          pos = end + 1; // restart the outer loop from wherever the ring is now
-          break;
-        }
-        pos += off;
-        if (pos < stop) break; // the mode changed part-way through the run
+      if (this.#credits > 0) {
+        if (this.batches.observed) this.#emitBatch(pos, end);
+        else this.#handOutCopies(pos, end);
+        continue;
       }
-      if (moved) rx.ack();
-      if (pos > end) continue;
-      if (pos < end) return;
+      const w = this.#waiters[0] as Waiter;
+      if (w.max === 0) {
+        this.#handOutCopies(pos, end);
+        continue;
+      }
+      this.#waiters.shift();
+      if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
+      this.#batch = this.#makeBatch(pos, end, w.max);
+      w.resolve(this.#batch as Buffer & PacketBatch);
     }
+  }
+
+  /** Active mode with `batches` subscribers: one batch of views; `packets` subscribers get copies of the same packets. */
+  #emitBatch(pos: number, end: number): void {
+    const b = this.#makeBatch(pos, end, this.#credits);
+    this.#batch = b;
+    this.#credits -= b.length;
+    const version = this.#version;
+    this.batches.next(b);
+    if (this.packets.observed && !b.released) {
+      for (let i = 0; i < b.length && !b.released; i++) this.packets.next(Buffer.from(b.packet(i)));
+    }
+    b.release();
+    if (this.#credits <= 0 && version === this.#version) this.#exhausted();
+  }
+
+  /**
+   * Copy a run of small records out of the ring in one allocation and hand the packets out
+   * as views of it (to `packets` subscribers in active mode, to `recv()` waiters otherwise),
+   * while the mode allows.
+   */
+  #handOutCopies(pos: number, end: number): void {
+    const rx = this.#ring;
+    const budget = this.#credits > 0 ? this.#credits : this.#waiters.length;
+    let stop = pos;
+    let count = 0;
+    do {
+      stop += recordSize(rx.lengthAt(stop));
+      count += 1;
+    } while (stop < end && count < budget && stop - pos + recordSize(rx.lengthAt(stop)) <= DELIVERY_CHUNK);
+    const chunk = Buffer.allocUnsafe(stop - pos);
+    chunk.set(rx.data.subarray(pos, stop));
+    let off = 0;
+    while (off < chunk.length && this.#canHandOut()) {
+      const len = rx.lengthAt(pos + off);
+      const w = this.#credits > 0 ? undefined : (this.#waiters[0] as Waiter);
+      if (w && w.max > 0) break; // a batch waiter is next: it gets a batch, not a copy
+      if (w) this.#waiters.shift();
+      const n = w && w.size < len ? w.size : len;
+      const packet = chunk.subarray(off + 4, off + 4 + n);
+      off += recordSize(len);
+      // Released before it is handed out: a subscriber may recv() the next one.
+      rx.release(pos + off);
+      this.delivered += 1;
+      if (w) {
+        if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
+        w.resolve(packet as Buffer & PacketBatch);
+      } else {
+        this.#credits -= 1;
+        const version = this.#version;
+        this.packets.next(packet);
+        // Out of credits, unless the callback chose a mode itself (then its choice stands).
+        if (this.#credits <= 0 && version === this.#version) this.#exhausted();
+        // A subscriber that read from the ring itself moved the position: start over from there.
+        if (rx.consumerPosition() !== pos + off) break;
+      }
+    }
+    if (off > 0) rx.ack();
   }
 
   #exhausted(): void {

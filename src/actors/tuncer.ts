@@ -21,30 +21,18 @@ import { tuncerMachine, type TuncerExitReason } from './tuncerMachine.js';
 import { checkActive, resolveTuncerOptions, type ActiveMode, type TuncerConfig, type TuncerOptions } from './tuncerOptions.js';
 import { RxDelivery, type ModeEvent } from './rxDelivery.js';
 import { TxQueue } from './txQueue.js';
+import type { PacketBatch } from './packetBatch.js';
 import { WorkerLink } from './workerLink.js';
+import { TuncerControls } from './tuncerControls.js';
+import type { TunEvent, TuncerState } from './tunEvent.js';
 import type { FdOp, NameOp, SpecialOp, WorkerStats } from './messages.js';
-import type { OffloadFlags, TunInfo, Ipv4Config } from '../tunctl/index.js';
-import { offloadMask } from '../tunctl/fdControl.js';
-import { assertBool, assertInt, assertOptions } from '../tunctl/validate.js';
-import { MTU_RANGE } from '../tunctl/netif.js';
+import { assertInt, assertOptions } from '../tunctl/validate.js';
 import { MAX_PACKET } from '../tunctl/packetIo.js';
-import { parseIp, checkPrefix } from '../packet/ipAddress.js';
-import { parseMac } from '../packet/mac.js';
 import { tunErrorFromCode } from '../native/tunError.js';
 
 export { checkActive, type ActiveMode, type TuncerOptions } from './tuncerOptions.js';
 
-/** What {@link Tuncer.events$} reports. */
-export type TunEvent =
-  | { type: 'state'; state: TuncerState }
-  | { type: 'up'; address?: string; prefix?: number }
-  | { type: 'down' }
-  | { type: 'active'; mode: ActiveMode }
-  | { type: 'passive' }
-  | { type: 'exit'; reason: TuncerExitReason };
-
-/** Where an interface is in its life; `'active'`/`'passive'` are the running states. */
-export type TuncerState = 'starting' | 'passive' | 'active' | 'stopping' | 'stopped' | 'failed';
+export type { TunEvent, TuncerState } from './tunEvent.js';
 
 /** Counters of one interface. */
 export interface TunStats extends WorkerStats {
@@ -77,6 +65,9 @@ type FaultKind = 'throw' | 'hang' | 'exit' | 'fatal';
 
 const silent = pino({ level: 'silent' });
 const NO_RECV_OPTS: { size?: number; signal?: AbortSignal } = Object.freeze({});
+const NO_BATCH_OPTS: { max?: number; signal?: AbortSignal } = Object.freeze({});
+/** Most packets in one batch by default: what the worker reads per readiness event, four times. */
+const DEFAULT_BATCH_MAX = 1024;
 
 /**
  * One TUN/TAP interface: a device opened and owned by a worker thread, driven by an
@@ -90,7 +81,7 @@ const NO_RECV_OPTS: { size?: number; signal?: AbortSignal } = Object.freeze({});
  * tun.packets$.subscribe((p) => console.log(p.length));
  * ```
  */
-export class Tuncer implements AsyncDisposable {
+export class Tuncer extends TuncerControls implements AsyncDisposable {
   readonly #cfg: TuncerConfig;
   #log: Logger;
   #name: string;
@@ -110,12 +101,20 @@ export class Tuncer implements AsyncDisposable {
 
   /** Resolves once, when the interface has ended (its thread and fd are gone), with the reason. Never rejects. */
   readonly exit: Promise<TuncerExitReason>;
-  /** Packets in active mode. Hot; completes when the interface ends normally, errors with the cause if it fails. */
+  /** Packets in active mode, each its own copy. Hot; completes when the interface ends normally, errors with the cause if it fails. */
   readonly packets$: Observable<Buffer>;
+  /**
+   * Packets in active mode as {@link PacketBatch}es of views into the ring: no copy, one
+   * emission per batch. A batch is valid until the subscriber's callback returns. Credits
+   * (`active: N`) count packets; a batch never holds more than are left. With subscribers on
+   * both, `packets$` gets copies of the same packets.
+   */
+  readonly batches$: Observable<PacketBatch>;
   /** Lifecycle events: state changes, up/down, active/passive, exit. Completes after `exit`. */
   readonly events$: Observable<TunEvent>;
 
   private constructor(cfg: TuncerConfig) {
+    super();
     this.#cfg = cfg;
     this.#name = cfg.name;
     this.#log = cfg.logger ?? silent;
@@ -123,20 +122,23 @@ export class Tuncer implements AsyncDisposable {
     this.#txRing = new PacketRing(cfg.tx);
     const { active: _a, timeoutMs: _t, logger: _l, ...workerConfig } = cfg;
     this.#link = new WorkerLink(workerConfig, (err) => this.#log.error({ err }, 'interface worker crashed'));
-    this.#rx = new RxDelivery(this.#rxRing, () => this.#name, (e) => this.#modeChanged(e));
+    this.#rx = new RxDelivery(this.#rxRing, () => this.#name, (e) => this.#modeChanged(e), cfg.poisonReleased);
     this.#rx.init(cfg.active);
     this.#tx = new TxQueue(this.#txRing, () => this.#checkRunning(), cfg.timeoutMs, () => this.#name);
     this.exit = new Promise((resolve) => (this.#exitResolve = resolve));
     this.#startedP = new Promise((resolve, reject) => (this.#started = { resolve, reject }));
     const rx = this.#rx;
-    this.packets$ = new Observable<Buffer>((subscriber) => {
-      const sub = rx.packets.subscribe(subscriber);
-      rx.pump(); // packets held back while nobody listened flow now
-      return () => {
-        sub.unsubscribe();
-        rx.pump(); // the last subscriber gone: no more demand
-      };
-    });
+    const demandDriven = <T>(subject: Subject<T>): Observable<T> =>
+      new Observable<T>((subscriber) => {
+        const sub = subject.subscribe(subscriber);
+        rx.pump(); // packets held back while nobody listened flow now
+        return () => {
+          sub.unsubscribe();
+          rx.pump(); // the last subscriber gone: no more demand
+        };
+      });
+    this.packets$ = demandDriven(rx.packets);
+    this.batches$ = demandDriven(rx.batches);
     this.events$ = this.#events.asObservable();
     this.#actor = createActor(tuncerMachine, { input: { link: this.#link, timeoutMs: cfg.timeoutMs, name: cfg.name } });
     this.#actor.subscribe({
@@ -244,9 +246,11 @@ export class Tuncer implements AsyncDisposable {
     } else if (reason instanceof Error) {
       this.#log.error({ err: reason }, 'interface failed');
       this.#rx.packets.error(reason);
+      this.#rx.batches.error(reason);
     } else {
       this.#log.info({ reason }, 'interface stopped');
       this.#rx.packets.complete();
+      this.#rx.batches.complete();
     }
     this.#events.next({ type: 'exit', reason });
     this.#events.complete();
@@ -265,106 +269,15 @@ export class Tuncer implements AsyncDisposable {
 
   // ---- control calls ----
 
-  #call<T>(op: FdOp | NameOp | SpecialOp, args: unknown[]): Promise<T> {
+  /** A control request to the worker, while the interface runs. */
+  protected override control<T>(op: FdOp | NameOp | SpecialOp, args: unknown[]): Promise<T> {
     const s = this.#state;
     if (s !== 'passive' && s !== 'active') return Promise.reject(this.#closedError());
     return this.#link.call<T>(op, args, this.#cfg.timeoutMs, () => this.#closedError());
   }
 
-  /**
-   * Give the interface an address and bring it up (default prefix /24 or /64).
-   *
-   * @example
-   * ```ts
-   * await tun.up('198.18.0.1', 24);
-   * ```
-   */
-  async up(addr: string, prefix?: number): Promise<void> {
-    const { family } = parseIp(addr);
-    if (prefix !== undefined) checkPrefix(family, prefix);
-    await this.#call('up', prefix === undefined ? [addr] : [addr, prefix]);
-    this.#events.next({ type: 'up', address: addr, ...(prefix !== undefined ? { prefix } : {}) });
-  }
-
-  /** Take the interface down. @example `await tun.down();` */
-  async down(): Promise<void> {
-    await this.#call('down', []);
-    this.#events.next({ type: 'down' });
-  }
-
-  /** Keep the device after the interface ends (TUNSETPERSIST). @example `await tun.persist(true);` */
-  async persist(on: boolean): Promise<void> {
-    assertBool(on, 'persist');
-    return this.#call('persist', [on]);
-  }
-
-  /** Let `uid` attach without privileges (TUNSETOWNER). @example `await tun.owner(1000);` */
-  async owner(uid: number): Promise<void> {
-    assertInt(uid, 'uid', 0, 0xfffffffe);
-    return this.#call('owner', [uid]);
-  }
-
-  /** Let group `gid` attach without privileges (TUNSETGROUP). @example `await tun.group(1000);` */
-  async group(gid: number): Promise<void> {
-    assertInt(gid, 'gid', 0, 0xfffffffe);
-    return this.#call('group', [gid]);
-  }
-
-  /** The MTU. @example `const n = await tun.mtu();` */
-  async mtu(): Promise<number> {
-    return this.#call('mtu', []);
-  }
-
-  /** Set the MTU (68..65535). @example `await tun.setMtu(1400);` */
-  async setMtu(n: number): Promise<void> {
-    assertInt(n, 'mtu', MTU_RANGE.min, MTU_RANGE.max);
-    return this.#call('setMtu', [n]);
-  }
-
-  /** Set the IPv4 point-to-point peer. @example `await tun.dstaddr('198.18.0.2');` */
-  async dstaddr(addr: string): Promise<void> {
-    parseIp(addr);
-    return this.#call('dstaddr', [addr]);
-  }
-
-  /** Set the IPv4 broadcast address. @example `await tun.broadcast('198.18.0.255');` */
-  async broadcast(addr: string): Promise<void> {
-    parseIp(addr);
-    return this.#call('broadcast', [addr]);
-  }
-
-  /** The MAC address (taps). @example `const mac = await tun.hwaddr();` */
-  async hwaddr(): Promise<string> {
-    return this.#call('hwaddr', []);
-  }
-
-  /** Set the MAC address of a tap. @example `await tun.setHwaddr('02:00:00:00:00:01');` */
-  async setHwaddr(mac: string): Promise<void> {
-    parseMac(mac);
-    return this.#call('setHwaddr', [mac]);
-  }
-
-  /** Turn the carrier on or off. @example `await tun.carrier(false);` */
-  async carrier(on: boolean): Promise<void> {
-    assertBool(on, 'carrier');
-    return this.#call('carrier', [on]);
-  }
-
-  /** Set offloads (TUNSETOFFLOAD); see `tunctl.offload`. @example `await tun.offload({ csum: true, tso4: true });` */
-  async offload(flags: OffloadFlags | number): Promise<number> {
-    const mask = typeof flags === 'number' ? flags : offloadMask(flags);
-    if (!Number.isInteger(mask) || mask < 0 || mask > 0xffff) throw new RangeError(`offload mask must be an integer from 0 to 65535, got ${mask}`);
-    return this.#call('offload', [mask]);
-  }
-
-  /** TUNGETIFF: name and flags. @example `const { persist } = await tun.info();` */
-  async info(): Promise<TunInfo> {
-    return this.#call('info', []);
-  }
-
-  /** Primary IPv4 address, prefix, peer and broadcast. @example `const { address } = await tun.ipv4();` */
-  ipv4(): Promise<Ipv4Config> {
-    return this.#call('ipv4', []);
+  protected override emit(e: TunEvent): void {
+    this.#events.next(e);
   }
 
   /**
@@ -377,7 +290,7 @@ export class Tuncer implements AsyncDisposable {
    * ```
    */
   async stats(): Promise<TunStats> {
-    if (this.#state === 'active' || this.#state === 'passive') this.#lastStats = await this.#call<WorkerStats>('stats', []);
+    if (this.#state === 'active' || this.#state === 'passive') this.#lastStats = await this.control<WorkerStats>('stats', []);
     const delivered = this.#rx.delivered;
     return { ...this.#lastStats, delivered, queued: Math.max(0, this.#lastStats.rxPackets - delivered), txRingFull: this.#tx.ringFull };
   }
@@ -394,7 +307,7 @@ export class Tuncer implements AsyncDisposable {
    */
   async injectFault(kind: FaultKind): Promise<void> {
     try {
-      await this.#call('fault', [kind]);
+      await this.control('fault', [kind]);
     } catch (err) {
       // The fault can end the worker before its answer arrives: that is the fault working.
       if (!(err instanceof TuncerClosedError)) throw err;
@@ -453,6 +366,66 @@ export class Tuncer implements AsyncDisposable {
   }
 
   /**
+   * The next batch of up to `max` packets (default 1024), in passive mode: whatever the
+   * ring holds, or, when it is empty, the next packets the worker reads. The packets are
+   * views into the ring, valid until the batch is released (`batch.release()`, or the next
+   * `recv`/`recvBatch` call). Rejects as {@link recv} does.
+   *
+   * @example
+   * ```ts
+   * const batch = await tun.recvBatch({ max: 256 });
+   * for (const p of batch) other.trySend(p);
+   * batch.release();
+   * ```
+   */
+  recvBatch(opts: { max?: number; signal?: AbortSignal } = NO_BATCH_OPTS): Promise<PacketBatch> {
+    const max = opts?.max ?? DEFAULT_BATCH_MAX;
+    if (opts !== NO_BATCH_OPTS) {
+      try {
+        assertOptions(opts, 'recvBatch option', ['max', 'signal']);
+        assertInt(max, 'max', 1, 65536);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    const signal = opts.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const s = this.#state;
+    if (s === 'active') return Promise.reject(tunErrorFromCode('EINVAL', 'recv', this.#name));
+    if (s !== 'passive') return Promise.reject(this.#closedError());
+    return this.#rx.recvBatch(max, signal);
+  }
+
+  /**
+   * Read passively in batches until the interface ends; each batch is released when the
+   * loop asks for the next one.
+   *
+   * @example
+   * ```ts
+   * for await (const batch of tun.batches({ max: 256 })) for (const p of batch) handle(p);
+   * ```
+   */
+  async *batches(opts: { max?: number } = {}): AsyncGenerator<PacketBatch, void, undefined> {
+    assertOptions(opts, 'batches option', ['max']);
+    const max = opts.max ?? DEFAULT_BATCH_MAX;
+    assertInt(max, 'max', 1, 65536);
+    for (;;) {
+      let batch: PacketBatch;
+      try {
+        batch = await this.recvBatch({ max });
+      } catch (err) {
+        if (err instanceof TuncerClosedError) return;
+        throw err;
+      }
+      try {
+        yield batch;
+      } finally {
+        batch.release();
+      }
+    }
+  }
+
+  /**
    * Read passively until the interface ends.
    *
    * @example
@@ -498,6 +471,35 @@ export class Tuncer implements AsyncDisposable {
    */
   send(packet: Uint8Array): Promise<void> {
     return this.#tx.send(packet);
+  }
+
+  /**
+   * Queue as many packets as fit in the tx ring, in order, with one wake-up of the worker:
+   * the number taken (the rest count in `stats().txRingFull`). Takes an array of packets, or
+   * a received {@link PacketBatch} (copied in whole when it fits: forwarding costs one copy).
+   * Every packet is checked before any is queued.
+   *
+   * @example
+   * ```ts
+   * const taken = tun.sendBatch(packets);
+   * if (taken < packets.length) await tun.sendAll(packets.slice(taken));
+   * ```
+   */
+  sendBatch(packets: readonly Uint8Array[] | PacketBatch): number {
+    return this.#tx.sendBatch(packets);
+  }
+
+  /**
+   * Queue all packets, in order, waiting for room in the tx ring as often as needed (each
+   * wait bounded by `timeoutMs`). A {@link PacketBatch} must stay unreleased until this settles.
+   *
+   * @example
+   * ```ts
+   * for await (const batch of a.batches()) await b.sendAll(batch);
+   * ```
+   */
+  sendAll(packets: readonly Uint8Array[] | PacketBatch): Promise<void> {
+    return this.#tx.sendAll(packets);
   }
 
   // ---- ending ----

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Logger } from 'pino';
+import type { PacketBatch } from './packetBatch.js';
 import { PacketRing } from './packetRing.js';
 import { parseAddressSpec, type AddressSpec, type WorkerConfig } from './messages.js';
 import { iffFlags, type CreateOptions } from '../tunctl/create.js';
@@ -61,6 +62,12 @@ export interface TuncerOptions extends CreateOptions {
   txRingBytes?: number;
   /** How long start-up and each control call may take before failing (default 10 000 ms). */
   timeoutMs?: number;
+  /**
+   * Debugging aid: overwrite each released {@link PacketBatch} with `0xdb` bytes, so a packet
+   * view kept past its batch's release shows garbage at once instead of, sometimes, a later
+   * packet. Costs a fill per batch; default false.
+   */
+  poisonReleased?: boolean;
 }
 
 /** Options as the interface uses them: checked, defaulted, with the rings allocated. */
@@ -68,11 +75,12 @@ export interface TuncerConfig extends WorkerConfig {
   readonly active: ActiveMode;
   readonly timeoutMs: number;
   readonly logger: Logger | undefined;
+  readonly poisonReleased: boolean;
 }
 
 const OPTION_KEYS = [
   'name', 'mode', 'noPi', 'vnetHdr', 'vnetHdrSize', 'multiQueue', 'exclusive', 'oneQueue', 'noCarrier', 'persist', 'owner', 'group',
-  'netns', 'mtu', 'txqueuelen', 'hwaddr', 'addresses', 'up', 'active', 'logger', 'rxRingBytes', 'txRingBytes', 'timeoutMs',
+  'netns', 'mtu', 'txqueuelen', 'hwaddr', 'addresses', 'up', 'active', 'logger', 'rxRingBytes', 'txRingBytes', 'timeoutMs', 'poisonReleased',
 ] as const;
 
 /** Most packets the worker reads per readiness event before yielding to its event loop. */
@@ -150,6 +158,7 @@ export function resolveTuncerOptions(opts: TuncerOptions): TuncerConfig {
   assertInt(txBytes, 'txRingBytes', 2 * MAX_PACKET, 1 << 30);
   const timeoutMs = opts.timeoutMs ?? 10_000;
   assertInt(timeoutMs, 'timeoutMs', 1, 0x7fffffff);
+  if (opts.poisonReleased !== undefined) assertBool(opts.poisonReleased, 'poisonReleased');
   return {
     name,
     create,
@@ -169,5 +178,6 @@ export function resolveTuncerOptions(opts: TuncerOptions): TuncerConfig {
     active,
     timeoutMs,
     logger: opts.logger,
+    poisonReleased: opts.poisonReleased ?? false,
   };
 }

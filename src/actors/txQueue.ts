@@ -5,12 +5,22 @@
  *
  * ```
  *  trySend / send ──copy──▶ tx ring ──publish (microtask)──▶ worker: writeRecords
+ *  sendBatch / sendAll ──copy──▶ tx ring ──publish (at once: one notify a call)──▶
  * ```
+ * A received {@link PacketBatch} is copied in as whole records in one `set` when they fit
+ * contiguously (the rings share a layout), so forwarding costs one copy per batch.
  * @module
  */
 import type { PacketRing } from './packetRing.js';
+import { PacketBatch } from './packetBatch.js';
 import { assertBytes } from '../tunctl/validate.js';
 import { MAX_PACKET } from '../tunctl/packetIo.js';
+
+function checkPacket(packet: unknown, index?: number): asserts packet is Uint8Array {
+  const what = index === undefined ? 'packet' : `packets[${index}]`;
+  assertBytes(packet, what);
+  if (packet.length === 0 || packet.length > MAX_PACKET) throw new RangeError(`a packet is 1 to ${MAX_PACKET} bytes, ${what} has ${packet.length}`);
+}
 
 /**
  * The tx ring's producer.
@@ -44,8 +54,7 @@ export class TxQueue {
 
   /** Queue one packet without waiting: false when the ring is full. */
   trySend(packet: Uint8Array): boolean {
-    assertBytes(packet, 'packet');
-    if (packet.length === 0 || packet.length > MAX_PACKET) throw new RangeError(`a packet is 1 to ${MAX_PACKET} bytes, got ${packet.length}`);
+    checkPacket(packet);
     this.#check();
     if (!this.#ring.tryWrite(packet)) {
       this.ringFull += 1;
@@ -65,23 +74,66 @@ export class TxQueue {
 
   /** Queue one packet, waiting (up to the timeout) for room when the ring is full. */
   async send(packet: Uint8Array): Promise<void> {
-    const tx = this.#ring;
     for (;;) {
-      const seen = tx.ackCount();
+      const seen = this.#ring.ackCount();
       if (this.trySend(packet)) return;
-      // Ask the worker to wake us when it makes room, for as long as any send() waits.
-      if (this.#sendsWaiting++ === 0) tx.setPaused(true);
-      this.#flush();
-      let result: unknown;
-      try {
-        const wait = tx.waitAck(seen, this.#timeoutMs);
-        result = wait ? await wait : 'ok';
-      } finally {
-        if (--this.#sendsWaiting === 0) tx.setPaused(false);
-      }
-      if (result === 'timed-out') {
-        throw Object.assign(new Error(`send on ${this.#ifname()}: the worker took no packet for ${this.#timeoutMs} ms`), { code: 'ETIMEDOUT' });
-      }
+      await this.#waitRoom(seen);
+    }
+  }
+
+  /**
+   * Queue as many of `packets[from..]` as fit, in order, and wake the worker once: the
+   * number taken. Every packet is checked before any is queued, so bad input queues nothing.
+   */
+  sendBatch(packets: readonly Uint8Array[] | PacketBatch, from = 0): number {
+    const batch = packets instanceof PacketBatch ? packets : undefined;
+    if (batch) {
+      if (batch.released) throw new Error('sendBatch: this PacketBatch was released: its packets are gone');
+    } else {
+      if (!Array.isArray(packets)) throw new TypeError('sendBatch takes an array of packets (Uint8Array) or a PacketBatch');
+      for (let i = from; i < packets.length; i++) checkPacket(packets[i], i);
+    }
+    const total = packets.length;
+    this.#check();
+    const tx = this.#ring;
+    let n = 0;
+    if (batch) {
+      if (from === 0 && batch.length > 0 && tx.tryWriteRecords(batch.data, batch.start, batch.end)) n = total;
+      else while (from + n < total && tx.tryWriteFrom(batch.data, batch.offset(from + n), batch.lengthOf(from + n))) n++;
+    } else {
+      const list = packets as readonly Uint8Array[];
+      while (from + n < total && tx.tryWrite(list[from + n] as Uint8Array)) n++;
+    }
+    if (n > 0) tx.publish();
+    if (from + n < total) this.ringFull += total - from - n;
+    return n;
+  }
+
+  /** Queue all of `packets`, in order, waiting (up to the timeout each time) for room. */
+  async sendAll(packets: readonly Uint8Array[] | PacketBatch): Promise<void> {
+    let from = 0;
+    for (;;) {
+      const seen = this.#ring.ackCount();
+      from += this.sendBatch(packets, from);
+      if (from >= packets.length) return;
+      await this.#waitRoom(seen);
+    }
+  }
+
+  async #waitRoom(seen: number): Promise<void> {
+    const tx = this.#ring;
+    // Ask the worker to wake us when it makes room, for as long as any sender waits.
+    if (this.#sendsWaiting++ === 0) tx.setPaused(true);
+    this.#flush();
+    let result: unknown;
+    try {
+      const wait = tx.waitAck(seen, this.#timeoutMs);
+      result = wait ? await wait : 'ok';
+    } finally {
+      if (--this.#sendsWaiting === 0) tx.setPaused(false);
+    }
+    if (result === 'timed-out') {
+      throw Object.assign(new Error(`send on ${this.#ifname()}: the worker took no packet for ${this.#timeoutMs} ms`), { code: 'ETIMEDOUT' });
     }
   }
 }

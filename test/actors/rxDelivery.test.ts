@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { getEventListeners } from 'node:events';
 import { PacketRing } from '../../src/actors/packetRing.js';
 import { RxDelivery, type ModeEvent } from '../../src/actors/rxDelivery.js';
+import type { PacketBatch } from '../../src/actors/packetBatch.js';
 
 /** A delivery over a fresh ring, with a producer end to feed it (no worker needed). */
-function setup() {
+function setup(poison = false) {
   const sab = PacketRing.allocate(1 << 16);
   const producer = new PacketRing(sab);
   const events: (ModeEvent | null)[] = [];
-  const d = new RxDelivery(new PacketRing(sab), () => 'tun9', (e) => events.push(e));
+  const d = new RxDelivery(new PacketRing(sab), () => 'tun9', (e) => events.push(e), poison);
   const feed = (...seqs: number[]): void => {
     for (const s of seqs) expect(producer.tryWrite(Buffer.from([s, 0xee]))).toBe(true);
     producer.publish();
@@ -119,5 +120,71 @@ describe('RxDelivery', () => {
     feed(1);
     d.pump();
     expect(d.delivered).toBe(0);
+  });
+
+  describe('batches', () => {
+    it('recvBatch hands out views of what the ring holds, up to max, and keeps them until released', async () => {
+      const { d, producer, feed } = setup();
+      feed(1, 2, 3, 4, 5);
+      const b = await d.recvBatch(3, undefined);
+      expect([...b].map((p) => p[0])).toEqual([1, 2, 3]);
+      expect(b.bytes).toBe(6);
+      expect(b.packet(0).buffer).toBe(producer.sab); // a view of the ring, not a copy
+      const seen = producer.ackCount();
+      b.release();
+      expect(producer.ackCount()).not.toBe(seen); // the worker may reuse the room now
+      expect(() => b.packet(0)).toThrow(/released/);
+      const rest = await d.recvBatch(10, undefined);
+      expect([...rest].map((p) => p[0])).toEqual([4, 5]);
+      expect(d.delivered).toBe(5);
+    });
+
+    it('the next receive releases a batch still out, and takes the packets after it', async () => {
+      const { d, feed } = setup();
+      feed(1, 2, 3);
+      const b = await d.recvBatch(2, undefined);
+      expect((await d.recv(65535, undefined))[0]).toBe(3);
+      expect(b.released).toBe(true);
+    });
+
+    it('a recvBatch on an empty ring waits for the next packets, in order with recv() waiters', async () => {
+      const { d, feed } = setup();
+      const a = d.recv(65535, undefined);
+      const b = d.recvBatch(10, undefined);
+      feed(1, 2, 3);
+      expect((await a)[0]).toBe(1);
+      expect([...(await b)].map((p) => p[0])).toEqual([2, 3]);
+    });
+
+    it('with poisoning on, a view kept past release shows 0xdb, not a later packet', async () => {
+      const { d, feed } = setup(true);
+      feed(1, 2);
+      const b = await d.recvBatch(2, undefined);
+      const kept = b.packet(0);
+      expect(kept[0]).toBe(1);
+      b.release();
+      expect([...kept]).toEqual([0xdb, 0xdb]);
+    });
+
+    it('active mode with batches subscribers emits batches, counts credits per packet, and releases after the callback', async () => {
+      const { d, events, feed } = setup();
+      const sizes: number[] = [];
+      let kept: PacketBatch | undefined;
+      d.batches.subscribe((b) => {
+        sizes.push(b.length);
+        kept = b;
+        expect(b.released).toBe(false);
+      });
+      const copies: number[] = [];
+      d.packets.subscribe((p) => copies.push(p[0]!));
+      feed(1, 2, 3, 4, 5);
+      d.setMode(3);
+      await tick();
+      expect(sizes).toEqual([3]);
+      expect(copies).toEqual([1, 2, 3]); // packets$ subscribers see the same packets, copied
+      expect(kept?.released).toBe(true);
+      expect(events.at(-1)).toEqual({ type: 'passive' });
+      expect((await d.recv(65535, undefined))[0]).toBe(4);
+    });
   });
 });

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { PacketRing, recordSize } from '../../src/actors/packetRing.js';
+import { RxDelivery } from '../../src/actors/rxDelivery.js';
+import { TxQueue } from '../../src/actors/txQueue.js';
+
+function setup(bytes = 4096, running = true) {
+  const sab = PacketRing.allocate(bytes);
+  const worker = new PacketRing(sab); // the consumer end, as the worker holds it
+  const q = new TxQueue(new PacketRing(sab), () => {
+    if (!running) throw new Error('not running');
+  }, 50, () => 'tun9');
+  const drain = (): number[] => {
+    const got: number[] = [];
+    for (let p = worker.shift(); p; p = worker.shift()) got.push(p[0]!);
+    worker.ack();
+    return got;
+  };
+  return { q, worker, drain, sab };
+}
+const pkt = (n: number, len = 8): Buffer => Buffer.alloc(len, n);
+
+describe('TxQueue', () => {
+  it('sendBatch queues in order, publishes once, and says how many fit', () => {
+    const { q, worker, drain } = setup(1024);
+    const seq = worker.seqCount();
+    const packets = Array.from({ length: 100 }, (_, i) => pkt(i, 60));
+    const taken = q.sendBatch(packets);
+    expect(taken).toBe(Math.floor(1024 / recordSize(60))); // what fits
+    expect(worker.seqCount()).toBe(seq + 1); // one wake-up for the call
+    expect(q.ringFull).toBe(100 - taken);
+    expect(drain()).toEqual(packets.slice(0, taken).map((p) => p[0]));
+  });
+
+  it('sendBatch checks every packet before queueing any', () => {
+    const { q, drain } = setup();
+    expect(() => q.sendBatch([pkt(1), 'two' as unknown as Buffer])).toThrow(/packets\[1\] must be a Buffer/);
+    expect(() => q.sendBatch([pkt(1), Buffer.alloc(0)])).toThrow(RangeError);
+    expect(() => q.sendBatch('x' as unknown as Buffer[])).toThrow(TypeError);
+    expect(drain()).toEqual([]);
+  });
+
+  it('sendBatch refuses when the interface does not run', () => {
+    const { q } = setup(4096, false);
+    expect(() => q.sendBatch([pkt(1)])).toThrow('not running');
+  });
+
+  it('sendAll waits for room until every packet is queued', async () => {
+    const { q, drain } = setup(1024);
+    const packets = Array.from({ length: 40 }, (_, i) => pkt(i, 60));
+    const got: number[] = [];
+    const done = q.sendAll(packets);
+    while (got.length < 40) {
+      await new Promise((r) => setImmediate(r));
+      got.push(...drain());
+    }
+    await done;
+    expect(got).toEqual(packets.map((p) => p[0]));
+  });
+
+  it('sendAll gives up with ETIMEDOUT when the worker takes nothing', async () => {
+    const { q } = setup(1024);
+    await expect(q.sendAll(Array.from({ length: 40 }, (_, i) => pkt(i, 60)))).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+  });
+
+  it('a received batch goes in whole, records copied as they are', async () => {
+    const rxSab = PacketRing.allocate(4096);
+    const producer = new PacketRing(rxSab);
+    for (let i = 0; i < 5; i++) producer.tryWrite(pkt(i, 10 + i));
+    producer.publish();
+    const d = new RxDelivery(new PacketRing(rxSab), () => 'tun8', () => {});
+    const batch = await d.recvBatch(5, undefined);
+    const { q, worker } = setup();
+    expect(q.sendBatch(batch)).toBe(5);
+    const out: Buffer[] = [];
+    for (let p = worker.shift(); p; p = worker.shift()) out.push(p);
+    expect(out.map((p) => [p[0], p.length])).toEqual([0, 1, 2, 3, 4].map((i) => [i, 10 + i]));
+    batch.release();
+    expect(() => q.sendBatch(batch)).toThrow(/released/);
+  });
+});

@@ -1,0 +1,137 @@
+// The batch packet path against the kernel: recvBatch / batches() / batches$ (views into the
+// rx ring), sendBatch / sendAll, and forwarding between two namespaces through batches.
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Tuncer, PacketBatch, tunctl } from '../../src/index.js';
+import { buildIcmp4EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.js';
+import { describeKernel, expectNoLeak, ifname, leakBaseline, type LeakBaseline } from '../helpers/kernel.js';
+
+const live: Tuncer[] = [];
+const holders: ChildProcess[] = [];
+async function make(opts: Parameters<typeof Tuncer.create>[0] = {}): Promise<Tuncer> {
+  const t = await Tuncer.create({ mode: 'tun', name: ifname('b'), addresses: ['198.18.22.1/24'], ...opts });
+  live.push(t);
+  if (!opts.netns) {
+    writeFileSync(`/proc/sys/net/ipv6/conf/${t.devname}/disable_ipv6`, '1');
+    await sleep(50);
+    while (tunctl.read(t.getfd())); // what the kernel sent before IPv6 went off
+  }
+  return t;
+}
+const echo = (seq: number): Buffer => buildIcmp4EchoRequest({ src: '198.18.22.2', dst: '198.18.22.1', id: 5, seq });
+const seqOf = (p: Buffer): number => parseIcmpEcho(p)?.seq ?? -1;
+
+let baseline: LeakBaseline;
+beforeEach(() => {
+  baseline = leakBaseline();
+});
+afterEach(async () => {
+  await Promise.all(live.splice(0).map((t) => t.destroy()));
+  for (const h of holders.splice(0)) h.kill('SIGKILL');
+  await expectNoLeak(baseline);
+});
+
+describeKernel('Tuncer batches against the kernel', () => {
+  it('recvBatch returns the kernel replies as views into the ring, in order', async () => {
+    const t = await make();
+    expect(t.sendBatch(Array.from({ length: 20 }, (_, i) => echo(i)))).toBe(20);
+    const seqs: number[] = [];
+    while (seqs.length < 20) {
+      const batch = await t.recvBatch({ max: 8, signal: AbortSignal.timeout(2000) });
+      expect(batch).toBeInstanceOf(PacketBatch);
+      expect(batch.length).toBeLessThanOrEqual(8);
+      for (const p of batch) seqs.push(seqOf(p));
+      batch.release();
+    }
+    expect(seqs).toEqual([...Array(20).keys()]);
+    const s = await t.stats();
+    expect(s.txPackets).toBe(20);
+    expect(s.delivered).toBe(20);
+  });
+
+  it('for await over batches() releases each batch at the next step; sendAll waits for room', async () => {
+    const t = await make({ txRingBytes: 2 * 65551, txqueuelen: 10000 });
+    const n = 3000;
+    const sending = t.sendAll(Array.from({ length: n }, (_, i) => echo(i)));
+    const seqs: number[] = [];
+    let previous: PacketBatch | undefined;
+    for await (const batch of t.batches({ max: 100 })) {
+      expect(previous?.released ?? true).toBe(true);
+      previous = batch;
+      for (let i = 0; i < batch.length; i++) seqs.push(seqOf(batch.packet(i)));
+      if (seqs.length >= n) break;
+    }
+    await sending;
+    expect(previous?.released).toBe(true); // break released the last one
+    expect(seqs).toEqual([...Array(n).keys()]);
+  });
+
+  it('a view kept past its batch shows the poison with poisonReleased', async () => {
+    const t = await make({ poisonReleased: true });
+    await t.send(echo(1));
+    const batch = await t.recvBatch({ signal: AbortSignal.timeout(2000) });
+    const kept = batch.packet(0);
+    expect(seqOf(kept)).toBe(1);
+    batch.release();
+    expect(kept.every((b) => b === 0xdb)).toBe(true);
+    expect(() => batch.packet(0)).toThrow(/released/);
+  });
+
+  it('batches$ delivers views in active mode and counts credits per packet', async () => {
+    const t = await make();
+    const seqs: number[] = [];
+    const passive = new Promise<void>((resolve) => t.events$.subscribe((e) => e.type === 'passive' && resolve()));
+    t.batches$.subscribe((b) => {
+      for (const p of b) seqs.push(seqOf(p));
+    });
+    t.sendBatch(Array.from({ length: 10 }, (_, i) => echo(i)));
+    await sleep(50);
+    t.setopt({ active: 6 });
+    await passive;
+    expect(seqs).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(t.state).toBe('passive');
+    expect(seqOf(await t.recv({ signal: AbortSignal.timeout(2000) }))).toBe(6);
+  });
+
+  it('forwards UDP between two namespaces through batches, one copy per batch', async () => {
+    const holder = (): string => {
+      const h = spawn('unshare', ['--net', '--', 'sleep', '60'], { stdio: 'ignore' });
+      holders.push(h);
+      return `/proc/${h.pid}/ns/net`;
+    };
+    const nsA = holder();
+    const nsB = holder();
+    await sleep(100);
+    const a = await make({ netns: nsA, addresses: ['198.18.23.1/24'] });
+    const b = await make({ netns: nsB, addresses: ['198.18.23.2/24'] });
+    const pump = async (from: Tuncer, to: Tuncer): Promise<void> => {
+      for await (const batch of from.batches()) await to.sendAll(batch);
+    };
+    const pumps = [pump(a, b), pump(b, a)];
+    const node = (ns: string, code: string): ChildProcess => {
+      const c = spawn('nsenter', [`--net=${ns}`, process.execPath, '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+      holders.push(c);
+      return c;
+    };
+    node(nsB, "const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>s.send(m,r.port,r.address));s.bind(7,'198.18.23.2');");
+    await sleep(200);
+    const client = node(
+      nsA,
+      "const s=require('dgram').createSocket('udp4');let got=0;s.on('message',()=>{if(++got===200){console.log(got);process.exit(0)}});" +
+        "let i=0;const t=setInterval(()=>{for(let k=0;k<20&&i<200;k++,i++)s.send(Buffer.alloc(100,i),7,'198.18.23.2');if(i>=200)clearInterval(t)},5);" +
+        'setTimeout(()=>{console.log(got);process.exit(1)},5000);',
+    );
+    let out = '';
+    client.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => client.on('exit', resolve));
+    expect(out.trim()).toBe('200');
+    expect(code).toBe(0);
+    const [sa, sb] = await Promise.all([a.stats(), b.stats()]);
+    expect(sa.txPackets).toBeGreaterThanOrEqual(200); // echoes into A
+    expect(sb.txPackets).toBeGreaterThanOrEqual(200); // requests into B
+    await Promise.all([a.destroy(), b.destroy()]);
+    await Promise.all(pumps);
+  });
+});
