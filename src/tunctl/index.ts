@@ -24,5 +24,6 @@ export {
   txqueuelen, setTxqueuelen, hwaddr, setHwaddr, ifindex, ifFlags, DEFAULT_PREFIX, MTU_RANGE, type Ipv4Config,
 } from './netif.js';
 export { read, readInto, readBatch, write, close, MAX_PACKET } from './packetIo.js';
+export { BatchBuffer } from './batchBuffer.js';
 export { header, buildTunPi, type TunPi } from '../packet/tunPi.js';
 export { parseVirtioNetHdr, buildVirtioNetHdr, type VirtioNetHdr } from '../packet/virtioNetHdr.js';

@@ -7,6 +7,7 @@
 import { loadNative } from '../native/binding.js';
 import { sys, tunErrorFromCode } from '../native/tunError.js';
 import { assertBytes, assertFd, assertInt } from './validate.js';
+import { BatchBuffer } from './batchBuffer.js';
 
 /** The largest packet a TUN/TAP read can return: 64 KiB plus a 12-byte vnet header and a 4-byte tun_pi. */
 export const MAX_PACKET = 65535 + 12 + 4;
@@ -57,16 +58,26 @@ export function readInto(fd: number, buf: Uint8Array, offset = 0): number {
 
 /**
  * Read up to `max` waiting packets with as few calls into native code as possible
- * (one for the whole batch). Returns an empty array when none is waiting.
+ * (one for the whole batch). Returns an array of copies (empty when none is waiting), or,
+ * given a {@link BatchBuffer} `into`, reads into it with no allocation per packet and
+ * returns the count (packets stay in `into` until its next read).
  *
  * @example
  * ```ts
  * for (const packet of tunctl.readBatch(fd, 64)) handle(packet);
+ * const buf = new tunctl.BatchBuffer(256);
+ * const n = tunctl.readBatch(fd, 256, buf); // buf.packet(0) .. buf.packet(n - 1)
  * ```
  */
-export function readBatch(fd: number, max = 64): Buffer[] {
+export function readBatch(fd: number, max?: number): Buffer[];
+export function readBatch(fd: number, max: number, into: BatchBuffer): number;
+export function readBatch(fd: number, max = 64, into?: BatchBuffer): Buffer[] | number {
   assertFd(fd);
   assertInt(max, 'max', 1, 4096);
+  if (into !== undefined) {
+    if (!(into instanceof BatchBuffer)) throw new TypeError('readBatch: into must be a tunctl.BatchBuffer');
+    return readBatchInto(fd, Math.min(max, into.maxPackets), into);
+  }
   const n = loadNative();
   const out = batchOut;
   const { area, words } = batchArea();
@@ -82,6 +93,22 @@ export function readBatch(fd: number, max = 64): Buffer[] {
     if (out[2] === 1 || out[1] === 0) break;
   }
   return packets;
+}
+
+function readBatchInto(fd: number, max: number, into: BatchBuffer): number {
+  const n = loadNative();
+  const out = batchOut;
+  const data = into.data;
+  into.count = 0;
+  let pos = 0;
+  while (into.count < max && data.length - pos >= 4 + MAX_PACKET) {
+    const start = pos;
+    sys(() => n.readRecords(fd, data, start, data.length, MAX_PACKET, max - into.count, out));
+    const got = out[1] ?? 0;
+    pos = into.index(start, got);
+    if (out[2] === 1 || got === 0) break;
+  }
+  return into.count;
 }
 
 const batchOut = new Int32Array(4);

@@ -1,5 +1,5 @@
 import { afterEach, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { createSocket } from 'node:dgram';
@@ -301,6 +301,29 @@ describeKernel('tunctl against the kernel', () => {
     const batch = tunctl.readBatch(fd, 64).map((p) => parseIcmpEcho(p)).filter((e) => e?.type === 'reply');
     expect(batch.map((e) => e?.seq)).toEqual([...Array(20).keys()]);
     expect(tunctl.readBatch(fd)).toEqual([]);
+  });
+
+  it('readBatch reads into a caller-provided BatchBuffer, with the packets as views of it', async () => {
+    const { fd, name } = track(tunctl.create(ifname(), { mode: 'tun' }));
+    tunctl.up(name, '198.18.6.1', 24);
+    writeFileSync(`/proc/sys/net/ipv6/conf/${name}/disable_ipv6`, '1');
+    await sleep(20);
+    while (tunctl.read(fd));
+    for (let seq = 0; seq < 30; seq++) tunctl.write(fd, buildIcmp4EchoRequest({ src: '198.18.6.2', dst: '198.18.6.1', id: 8, seq }));
+    await sleep(20);
+    const buf = new tunctl.BatchBuffer(16);
+    const seqs: number[] = [];
+    for (let n = tunctl.readBatch(fd, 64, buf); n > 0; n = tunctl.readBatch(fd, 64, buf)) {
+      expect(n).toBeLessThanOrEqual(16); // no more than the buffer holds
+      for (let i = 0; i < n; i++) {
+        expect(buf.packet(i).buffer).toBe(buf.data.buffer); // a view, not a copy
+        seqs.push(parseIcmpEcho(buf.packet(i))?.seq ?? -1);
+      }
+    }
+    expect(seqs).toEqual([...Array(30).keys()]);
+    expect(buf.count).toBe(0);
+    expect(() => buf.packet(0)).toThrow(RangeError);
+    expect(() => tunctl.readBatch(fd, 4, {} as never)).toThrow(TypeError);
   });
 
   it('creates a device inside another network namespace', async () => {
