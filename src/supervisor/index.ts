@@ -19,5 +19,6 @@ export * from './strategy.js';
 export * from './supervisor.js';
 export * from './supervisorError.js';
 export * from './supervisorEvent.js';
+export * from './supervisorOptions.js';
 export * from './supervisorResult.js';
 export * from './tuncerHandle.js';

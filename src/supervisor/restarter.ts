@@ -1,0 +1,226 @@
+/**
+ * A supervisor's restart logic: what happens after a child exits on its own.
+ *
+ * ```text
+ *  child.exit resolves(reason)
+ *        |
+ *        v
+ *  ended by the supervisor itself? --yes--> ignored (its shutdown reports it)
+ *        | no
+ *        v
+ *  event child.exited(by: 'self')
+ *        |
+ *        v
+ *  restart type says restart?  permanent: always | transient: unless normal,
+ *        |                     'shutdown', {shutdown} | temporary: never
+ *        |--no--> spec kept, down (temporary / simple_one_for_one: spec dropped)
+ *        |          `--> significant child and autoShutdown says so? --> stop all, exit 'shutdown'
+ *        | yes
+ *        v
+ *  +-> add restart to the window: more than `intensity` in `period` s?
+ *  |     |--yes--> event supervisor.max_intensity; stop all children in reverse
+ *  |     |         start order; the supervisor exits with 'shutdown'
+ *  |     | no
+ *  |     v
+ *  |   planRestart(strategy): stop the affected siblings in reverse start order
+ *  |   (one_for_all: all others, rest_for_one: those started after it; temporary ones dropped)
+ *  |     |
+ *  |     v
+ *  |   event child.restarting(delayMs) --> wait delayMs (backoff; stop() cancels the wait)
+ *  |     |
+ *  |     v
+ *  |   start the group in start order, one at a time
+ *  |     |--a start fails--> event child.start_failed; try again later (OTP try_again_restart)
+ *  +-----'
+ *        | all started
+ *        v
+ *  event child.started; instance$(id) emits the new instance; whenRunning(id) resolves
+ * ```
+ *
+ * Every step after the first runs in the supervisor's serial queue, like an OTP mailbox.
+ *
+ * @module
+ */
+import { isNormalExit, shouldRestart, type Child, type ExitReason } from './childSpec.js';
+import { backoff } from './backoff.js';
+import type { ChildRecord, ChildTable } from './childTable.js';
+import { restartIntensity } from './restartIntensity.js';
+import type { SerialQueue } from './serialQueue.js';
+import { planRestart } from './strategy.js';
+import type { SupervisorEvent, SupervisorExitCause } from './supervisorEvent.js';
+import type { ResolvedSupervisorOptions } from './supervisorOptions.js';
+
+/**
+ * How one start of a child went: its new instance, a failure (`cause`), or `stopped` when
+ * the instance came after the supervisor began stopping (it was ended at once).
+ *
+ * @example
+ * ```ts
+ * const r: StartOutcome<Tuncer> = { ok: false, cause: new Error('EBUSY') };
+ * ```
+ */
+export type StartOutcome<C> = { ok: true; child: C } | { ok: false; cause: unknown } | { ok: false; stopped: true };
+
+/**
+ * What the {@link Restarter} needs from its supervisor.
+ *
+ * @example
+ * ```ts
+ * const restarter = new Restarter<Tuncer>({ options, table, queue, isStopping: () => stopping, emit, startRecord, takeDown, shutdownSelf });
+ * ```
+ */
+export interface RestartHost<C extends Child> {
+  readonly options: ResolvedSupervisorOptions<C>;
+  readonly table: ChildTable<C>;
+  readonly queue: SerialQueue;
+  /** True once the supervisor has begun stopping (for any reason). */
+  isStopping(): boolean;
+  emit(event: SupervisorEvent): void;
+  /** Starts one instance of `rec` and records it as running. */
+  startRecord(rec: ChildRecord<C>, restart: boolean): Promise<StartOutcome<C>>;
+  /** Ends `rec`'s instance (if any) and leaves the record `next`. */
+  takeDown(rec: ChildRecord<C>, next: 'down' | 'restarting' | 'remove'): Promise<void>;
+  /** Stops every child and exits. */
+  shutdownSelf(reason: ExitReason, cause: SupervisorExitCause): Promise<void>;
+}
+
+/**
+ * Decides and carries out restarts after children exit on their own: restart types,
+ * intensity, backoff, strategy, and OTP's `try_again_restart` after a failed restart.
+ *
+ * @example
+ * ```ts
+ * const restarter = new Restarter(host);
+ * child.exit.then((reason) => restarter.childExited(rec, child, reason));
+ * ```
+ */
+export class Restarter<C extends Child> {
+  readonly #host: RestartHost<C>;
+  readonly #options: ResolvedSupervisorOptions<C>;
+  readonly #table: ChildTable<C>;
+  #restarts: readonly number[] = [];
+  #timers = new Set<unknown>();
+
+  constructor(host: RestartHost<C>) {
+    this.#host = host;
+    this.#options = host.options;
+    this.#table = host.table;
+  }
+
+  /**
+   * The exit promise of `rec`'s instance `child` resolved: synchronous bookkeeping now, the
+   * decision queued. An instance the supervisor ended itself is ignored (it reported it).
+   *
+   * @example
+   * ```ts
+   * child.exit.then((reason) => restarter.childExited(rec, child, reason));
+   * ```
+   */
+  childExited(rec: ChildRecord<C>, child: C, reason: ExitReason): void {
+    if (rec.child !== child) return; // the supervisor ended it: already reported
+    rec.child = undefined;
+    rec.uptimeMs = rec.startedAt === undefined ? undefined : this.#options.clock.now() - rec.startedAt;
+    const epoch = ++rec.epoch;
+    const restart = !this.#host.isStopping() && shouldRestart(rec.spec.restart, reason);
+    this.#table.setStatus(rec, restart ? 'restarting' : 'down');
+    this.#host.emit({
+      type: 'child.exited',
+      supervisor: this.#options.name,
+      id: rec.id,
+      childType: rec.spec.type,
+      reason,
+      by: 'self',
+      abnormal: !isNormalExit(reason),
+    });
+    this.#host.queue.spawn(() => this.#handleExit(rec, epoch));
+  }
+
+  /**
+   * Cancels every restart waiting for its backoff delay.
+   *
+   * @example
+   * ```ts
+   * restarter.cancelTimers(); // the supervisor is stopping
+   * ```
+   */
+  cancelTimers(): void {
+    for (const t of this.#timers) this.#options.clock.clearTimeout(t);
+    this.#timers.clear();
+  }
+
+  async #handleExit(rec: ChildRecord<C>, epoch: number): Promise<void> {
+    if (this.#host.isStopping() || rec.epoch !== epoch || !this.#table.has(rec)) return;
+    if (rec.status === 'restarting') {
+      await this.#restart(rec);
+      return;
+    }
+    if (this.#options.template !== undefined || rec.spec.restart === 'temporary') this.#table.remove(rec);
+    const autoShutdown = this.#options.autoShutdown;
+    if (!rec.spec.significant || autoShutdown === 'never') return;
+    const othersAlive = this.#table.records.some((r) => r.spec.significant && r.status !== 'down');
+    if (autoShutdown === 'any_significant' || !othersAlive) {
+      await this.#host.shutdownSelf('shutdown', 'auto_shutdown');
+    }
+  }
+
+  /** One restart decision for `rec` (after a crash, or a failed restart attempt). */
+  async #restart(rec: ChildRecord<C>): Promise<void> {
+    const { name, strategy, intensity, periodMs, clock } = this.#options;
+    const verdict = restartIntensity(this.#restarts, clock.now(), intensity, periodMs);
+    this.#restarts = verdict.restarts;
+    if (verdict.exceeded) {
+      this.#host.emit({ type: 'supervisor.max_intensity', supervisor: name, id: rec.id, intensity, periodMs });
+      await this.#host.shutdownSelf('shutdown', 'max_intensity');
+      return;
+    }
+    let delayMs = 0;
+    if (this.#options.backoff !== undefined) {
+      const step = backoff(rec.backoffAttempt, rec.uptimeMs, this.#options.backoff, this.#options.random);
+      rec.backoffAttempt = step.attempt;
+      delayMs = step.delayMs;
+    }
+    rec.uptimeMs = undefined;
+    const plan = planRestart(
+      strategy,
+      this.#table.records.map((r) => ({ id: r.id, restart: r.spec.restart })),
+      rec.id,
+    );
+    this.#host.emit({ type: 'child.restarting', supervisor: name, id: rec.id, delayMs, ids: plan.start });
+    for (const id of plan.terminate) {
+      const sibling = this.#table.find(id);
+      if (sibling !== undefined) await this.#host.takeDown(sibling, plan.remove.includes(id) ? 'remove' : 'restarting');
+    }
+    if (this.#host.isStopping()) return;
+    if (delayMs > 0) {
+      const handle = clock.setTimeout(() => {
+        this.#timers.delete(handle);
+        this.#host.queue.spawn(() => this.#startGroup(plan.start));
+      }, delayMs);
+      this.#timers.add(handle);
+      return;
+    }
+    await this.#startGroup(plan.start);
+  }
+
+  /** Starts, in order, the children of `ids` still waiting for a restart. */
+  async #startGroup(ids: readonly string[]): Promise<void> {
+    for (const [i, id] of ids.entries()) {
+      if (this.#host.isStopping()) return;
+      const rec = this.#table.find(id);
+      if (rec === undefined || rec.status !== 'restarting') continue;
+      const r = await this.#host.startRecord(rec, true);
+      if (r.ok) continue;
+      if ('stopped' in r) return;
+      // OTP try_again_restart: let queued requests run first, then count another restart.
+      const rest = ids.slice(i + 1);
+      this.#host.queue.spawn(() => this.#tryAgain(rec, rest));
+      return;
+    }
+  }
+
+  async #tryAgain(rec: ChildRecord<C>, rest: readonly string[]): Promise<void> {
+    if (this.#host.isStopping()) return;
+    if (this.#table.has(rec) && rec.status === 'restarting') await this.#restart(rec);
+    else await this.#startGroup(rest); // it was terminated meanwhile: bring up the rest of its group
+  }
+}
