@@ -6,7 +6,8 @@
  * @module
  */
 import { BehaviorSubject, Observable, of } from 'rxjs';
-import type { Child, ResolvedChildSpec } from './childSpec.js';
+import type { Child } from './child.js';
+import type { ChildHost, ResolvedChildSpec } from './childSpec.js';
 import { SupervisorError } from './supervisorError.js';
 import type { AnyArgs } from './supervisorOptions.js';
 import type { ChildCounts, ChildInfo } from './supervisorResult.js';
@@ -31,6 +32,7 @@ interface Waiter<C> {
 /**
  * One child as its supervisor keeps it. `epoch` is bumped whenever the supervisor acts on
  * the child, so a queued decision about an exit it has since overtaken can tell it is stale.
+ * `handle` is the one made by its spec's `handle` factory, once asked for.
  *
  * @example
  * ```ts
@@ -38,9 +40,9 @@ interface Waiter<C> {
  * rec.status; // 'starting'
  * ```
  */
-export interface ChildRecord<C extends Child> {
+export interface ChildRecord<C extends Child, H = unknown> {
   readonly id: string;
-  readonly spec: ResolvedChildSpec<C, AnyArgs>;
+  readonly spec: ResolvedChildSpec<C, AnyArgs, H>;
   /** Arguments of `spec.start` (a `simple_one_for_one` child's `startChild` list). */
   readonly args: readonly unknown[];
   child: C | undefined;
@@ -53,6 +55,8 @@ export interface ChildRecord<C extends Child> {
   backoffAttempt: number;
   readonly instance$: BehaviorSubject<C | undefined>;
   readonly waiters: Set<Waiter<C>>;
+  /** Boxed, so a factory may make `undefined`; dropped with the record. */
+  handle: { readonly value: H } | undefined;
 }
 
 /**
@@ -79,12 +83,12 @@ export function noChildError(id: string, why: string): SupervisorError {
  * table.whichChildren(); // [{ id: 'tun0', child: Tuncer, type: 'worker' }]
  * ```
  */
-export class ChildTable<C extends Child> {
-  #records: ChildRecord<C>[] = [];
+export class ChildTable<C extends Child, H = unknown> {
+  #records: ChildRecord<C, H>[] = [];
   #closed = false;
 
   /** The records in start order. */
-  get records(): readonly ChildRecord<C>[] {
+  get records(): readonly ChildRecord<C, H>[] {
     return this.#records;
   }
 
@@ -96,7 +100,7 @@ export class ChildTable<C extends Child> {
    * const rec = table.find('tun0');
    * ```
    */
-  find(id: string): ChildRecord<C> | undefined {
+  find(id: string): ChildRecord<C, H> | undefined {
     return this.#records.find((r) => r.id === id);
   }
 
@@ -108,7 +112,7 @@ export class ChildTable<C extends Child> {
    * if (!table.has(rec)) return; // it was removed meanwhile
    * ```
    */
-  has(rec: ChildRecord<C>): boolean {
+  has(rec: ChildRecord<C, H>): boolean {
     return this.#records.includes(rec);
   }
 
@@ -120,8 +124,8 @@ export class ChildTable<C extends Child> {
    * const rec = table.add(template, `${template.id}#1`, ['tun1']);
    * ```
    */
-  add(spec: ResolvedChildSpec<C, AnyArgs>, id: string, args: readonly unknown[]): ChildRecord<C> {
-    const rec: ChildRecord<C> = {
+  add(spec: ResolvedChildSpec<C, AnyArgs, H>, id: string, args: readonly unknown[]): ChildRecord<C, H> {
+    const rec: ChildRecord<C, H> = {
       id,
       spec,
       args,
@@ -133,6 +137,7 @@ export class ChildTable<C extends Child> {
       backoffAttempt: 0,
       instance$: new BehaviorSubject<C | undefined>(undefined),
       waiters: new Set(),
+      handle: undefined,
     };
     this.#records.push(rec);
     return rec;
@@ -146,7 +151,7 @@ export class ChildTable<C extends Child> {
    * table.setStatus(rec, 'restarting');
    * ```
    */
-  setStatus(rec: ChildRecord<C>, status: Exclude<ChildStatus, 'running'>): void {
+  setStatus(rec: ChildRecord<C, H>, status: Exclude<ChildStatus, 'running'>): void {
     rec.status = status;
     if (rec.instance$.value !== undefined) rec.instance$.next(undefined);
     if (status === 'down') this.rejectWaiters(rec, 'it is down and no restart is pending');
@@ -160,7 +165,7 @@ export class ChildTable<C extends Child> {
    * table.setRunning(rec, child);
    * ```
    */
-  setRunning(rec: ChildRecord<C>, child: C): void {
+  setRunning(rec: ChildRecord<C, H>, child: C): void {
     rec.child = child;
     rec.status = 'running';
     rec.instance$.next(child);
@@ -177,7 +182,7 @@ export class ChildTable<C extends Child> {
    * table.rejectWaiters(rec, 'the supervisor is stopping');
    * ```
    */
-  rejectWaiters(rec: ChildRecord<C>, why: string): void {
+  rejectWaiters(rec: ChildRecord<C, H>, why: string): void {
     const waiters = [...rec.waiters];
     rec.waiters.clear();
     for (const w of waiters) w.reject(noChildError(rec.id, why));
@@ -191,9 +196,10 @@ export class ChildTable<C extends Child> {
    * table.remove(rec); // a temporary child that exited
    * ```
    */
-  remove(rec: ChildRecord<C>): void {
+  remove(rec: ChildRecord<C, H>): void {
     const i = this.#records.indexOf(rec);
     if (i >= 0) this.#records.splice(i, 1);
+    rec.handle = undefined;
     rec.status = 'down';
     rec.instance$.complete();
     this.rejectWaiters(rec, 'its spec was removed');
@@ -210,10 +216,34 @@ export class ChildTable<C extends Child> {
   close(): void {
     this.#closed = true;
     for (const rec of this.#records) {
+      rec.handle = undefined;
       rec.status = 'down';
       rec.instance$.complete();
       this.rejectWaiters(rec, 'the supervisor has exited');
     }
+  }
+
+  /**
+   * The handle of child `id`, made by its spec's `handle` factory on first use and kept with
+   * its record (so it goes when the record goes). Throws {@link SupervisorError} `ENOCHILD`
+   * when there is no such child (or the table is closed), `EINVAL` when its spec has no factory.
+   *
+   * @example
+   * ```ts
+   * const tun0 = table.handle('tun0', sup);
+   * ```
+   */
+  handle(id: string, host: ChildHost<C>): H {
+    const rec = this.#closed ? undefined : this.find(id);
+    if (rec === undefined) throw noChildError(id, this.#closed ? 'the supervisor has exited' : 'no such child');
+    if (rec.handle !== undefined) return rec.handle.value;
+    const make = rec.spec.handle;
+    if (make === undefined) {
+      throw new SupervisorError('EINVAL', `child ${id} has no handle: its spec has no handle factory`, { childId: id });
+    }
+    const value = make(host, id);
+    rec.handle = { value };
+    return value;
   }
 
   /**

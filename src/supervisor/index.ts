@@ -11,6 +11,7 @@
  * @module
  */
 export * from './backoff.js';
+export * from './child.js';
 export * from './childSpec.js';
 export * from './clock.js';
 export * from './restartIntensity.js';
@@ -21,4 +22,3 @@ export * from './supervisorError.js';
 export * from './supervisorEvent.js';
 export * from './supervisorOptions.js';
 export * from './supervisorResult.js';
-export * from './tuncerHandle.js';

@@ -41,7 +41,8 @@
  *
  * @module
  */
-import { isNormalExit, shouldRestart, type Child, type ExitReason } from './childSpec.js';
+import { isNormalExit, type Child, type ExitReason } from './child.js';
+import { shouldRestart } from './childSpec.js';
 import { backoff } from './backoff.js';
 import type { ChildRecord, ChildTable } from './childTable.js';
 import { restartIntensity } from './restartIntensity.js';
@@ -69,17 +70,17 @@ export type StartOutcome<C> = { ok: true; child: C } | { ok: false; cause: unkno
  * const restarter = new Restarter<Tuncer>({ options, table, queue, isStopping: () => stopping, emit, startRecord, takeDown, shutdownSelf });
  * ```
  */
-export interface RestartHost<C extends Child> {
-  readonly options: ResolvedSupervisorOptions<C>;
-  readonly table: ChildTable<C>;
+export interface RestartHost<C extends Child, H = unknown> {
+  readonly options: ResolvedSupervisorOptions<C, H>;
+  readonly table: ChildTable<C, H>;
   readonly queue: SerialQueue;
   /** True once the supervisor has begun stopping (for any reason). */
   isStopping(): boolean;
   emit(event: SupervisorEvent): void;
   /** Starts one instance of `rec` and records it as running. */
-  startRecord(rec: ChildRecord<C>, restart: boolean): Promise<StartOutcome<C>>;
+  startRecord(rec: ChildRecord<C, H>, restart: boolean): Promise<StartOutcome<C>>;
   /** Ends `rec`'s instance (if any) and leaves the record `next`. */
-  takeDown(rec: ChildRecord<C>, next: 'down' | 'restarting' | 'remove'): Promise<void>;
+  takeDown(rec: ChildRecord<C, H>, next: 'down' | 'restarting' | 'remove'): Promise<void>;
   /** Stops every child and exits. */
   shutdownSelf(reason: ExitReason, cause: SupervisorExitCause): Promise<void>;
 }
@@ -94,14 +95,14 @@ export interface RestartHost<C extends Child> {
  * child.exit.then((reason) => restarter.childExited(rec, child, reason));
  * ```
  */
-export class Restarter<C extends Child> {
-  readonly #host: RestartHost<C>;
-  readonly #options: ResolvedSupervisorOptions<C>;
-  readonly #table: ChildTable<C>;
+export class Restarter<C extends Child, H = unknown> {
+  readonly #host: RestartHost<C, H>;
+  readonly #options: ResolvedSupervisorOptions<C, H>;
+  readonly #table: ChildTable<C, H>;
   #restarts: readonly number[] = [];
   #timers = new Set<unknown>();
 
-  constructor(host: RestartHost<C>) {
+  constructor(host: RestartHost<C, H>) {
     this.#host = host;
     this.#options = host.options;
     this.#table = host.table;
@@ -116,7 +117,7 @@ export class Restarter<C extends Child> {
    * child.exit.then((reason) => restarter.childExited(rec, child, reason));
    * ```
    */
-  childExited(rec: ChildRecord<C>, child: C, reason: ExitReason): void {
+  childExited(rec: ChildRecord<C, H>, child: C, reason: ExitReason): void {
     if (rec.child !== child) return; // the supervisor ended it: already reported
     rec.child = undefined;
     rec.uptimeMs = rec.startedAt === undefined ? undefined : this.#options.clock.now() - rec.startedAt;
@@ -148,7 +149,7 @@ export class Restarter<C extends Child> {
     this.#timers.clear();
   }
 
-  async #handleExit(rec: ChildRecord<C>, epoch: number): Promise<void> {
+  async #handleExit(rec: ChildRecord<C, H>, epoch: number): Promise<void> {
     if (this.#host.isStopping() || rec.epoch !== epoch || !this.#table.has(rec)) return;
     if (rec.status === 'restarting') {
       await this.#restart(rec);
@@ -164,7 +165,7 @@ export class Restarter<C extends Child> {
   }
 
   /** One restart decision for `rec` (after a crash, or a failed restart attempt). */
-  async #restart(rec: ChildRecord<C>): Promise<void> {
+  async #restart(rec: ChildRecord<C, H>): Promise<void> {
     const { name, strategy, intensity, periodMs, clock } = this.#options;
     const verdict = restartIntensity(this.#restarts, clock.now(), intensity, periodMs);
     this.#restarts = verdict.restarts;
@@ -218,7 +219,7 @@ export class Restarter<C extends Child> {
     }
   }
 
-  async #tryAgain(rec: ChildRecord<C>, rest: readonly string[]): Promise<void> {
+  async #tryAgain(rec: ChildRecord<C, H>, rest: readonly string[]): Promise<void> {
     if (this.#host.isStopping()) return;
     if (this.#table.has(rec) && rec.status === 'restarting') await this.#restart(rec);
     else await this.#startGroup(rest); // it was terminated meanwhile: bring up the rest of its group

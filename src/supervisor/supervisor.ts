@@ -10,7 +10,8 @@
  */
 import { Observable, Subject } from 'rxjs';
 import type { Logger } from 'pino';
-import { isChild, isNormalExit, resolveChildSpec, type Child, type ChildSpec, type ExitReason, type ShutdownSpec } from './childSpec.js';
+import { isChild, isNormalExit, type Child, type ExitReason } from './child.js';
+import { resolveChildSpec, type ChildHost, type ChildSpec, type ShutdownSpec } from './childSpec.js';
 import { ChildTable, noChildError, type ChildRecord } from './childTable.js';
 import { Restarter, type StartOutcome } from './restarter.js';
 import { SerialQueue } from './serialQueue.js';
@@ -33,8 +34,6 @@ import type {
   StartChildResult,
   TerminateChildResult,
 } from './supervisorResult.js';
-import { TuncerHandle } from './tuncerHandle.js';
-import type { Tuncer } from '../actors/tuncer.js';
 
 const noop = (): void => {};
 const isArgs = (x: unknown): x is readonly unknown[] => Array.isArray(x);
@@ -63,7 +62,7 @@ const isArgs = (x: unknown): x is readonly unknown[] => Array.isArray(x);
  * await sup.stop();
  * ```
  */
-export class Supervisor<C extends Child = Child> implements Child {
+export class Supervisor<C extends Child = Child, H = unknown> implements Child, ChildHost<C> {
   /** Name in events and logs. */
   readonly name: string;
   /** Restart strategy. */
@@ -73,28 +72,27 @@ export class Supervisor<C extends Child = Child> implements Child {
   /** Everything that happens, in order; completes after `supervisor.exited`. */
   readonly events$: Observable<SupervisorEvent>;
 
-  readonly #options: ResolvedSupervisorOptions<C>;
+  readonly #options: ResolvedSupervisorOptions<C, H>;
   readonly #logger: Logger;
   readonly #events = new Subject<SupervisorEvent>();
-  readonly #table = new ChildTable<C>();
+  readonly #table = new ChildTable<C, H>();
   readonly #queue: SerialQueue;
-  readonly #restarter: Restarter<C>;
+  readonly #restarter: Restarter<C, H>;
   #resolveExit: (reason: ExitReason) => void = noop;
   #dying = new Set<Child>();
   #seq = 0;
-  #handles = new Map<string, TuncerHandle>();
   #stopping = false;
   #killing = false;
   #exited = false;
 
-  private constructor(options: SupervisorOptions<C>) {
+  private constructor(options: SupervisorOptions<C, H>) {
     const o = resolveSupervisorOptions(options);
     this.#options = o;
     this.name = o.name;
     this.strategy = o.strategy;
     this.#logger = o.logger;
     this.#queue = new SerialQueue((error) => this.#logger.error({ supervisor: this.name, err: error }, 'supervisor internal error'));
-    this.#restarter = new Restarter<C>({
+    this.#restarter = new Restarter<C, H>({
       options: o,
       table: this.#table,
       queue: this.#queue,
@@ -125,8 +123,8 @@ export class Supervisor<C extends Child = Child> implements Child {
    * });
    * ```
    */
-  static async start<C extends Child = Child>(options: SupervisorOptions<C>): Promise<Supervisor<C>> {
-    const sup = new Supervisor<C>(options);
+  static async start<C extends Child = Child, H = unknown>(options: SupervisorOptions<C, H>): Promise<Supervisor<C, H>> {
+    const sup = new Supervisor<C, H>(options);
     await sup.#queue.run(() => sup.#init());
     return sup;
   }
@@ -145,7 +143,7 @@ export class Supervisor<C extends Child = Child> implements Child {
    * });
    * ```
    */
-  static asChild<C extends Child = Child>(options: NestedSupervisorOptions<C>): ChildSpec<Supervisor<C>> {
+  static asChild<C extends Child = Child, H = unknown>(options: NestedSupervisorOptions<C, H>): ChildSpec<Supervisor<C, H>> {
     const { id, restart, shutdown, significant, ...rest } = options;
     return {
       id,
@@ -153,7 +151,7 @@ export class Supervisor<C extends Child = Child> implements Child {
       restart,
       shutdown,
       significant,
-      start: () => Supervisor.start<C>({ name: id, ...rest }),
+      start: () => Supervisor.start<C, H>({ name: id, ...rest }),
     };
   }
 
@@ -170,9 +168,9 @@ export class Supervisor<C extends Child = Child> implements Child {
    * const d = await dynamicSup.startChild(['tun2']); // simple_one_for_one: start('tun2')
    * ```
    */
-  startChild(specOrArgs: ChildSpec<C, AnyArgs> | readonly unknown[]): Promise<StartChildResult<C>> {
+  startChild(specOrArgs: ChildSpec<C, AnyArgs, H> | readonly unknown[]): Promise<StartChildResult<C>> {
     return this.#call(async (): Promise<StartChildResult<C>> => {
-      let rec: ChildRecord<C>;
+      let rec: ChildRecord<C, H>;
       const template = this.#options.template;
       if (template !== undefined) {
         if (!isArgs(specOrArgs)) {
@@ -270,22 +268,22 @@ export class Supervisor<C extends Child = Child> implements Child {
   }
 
   /**
-   * A stable handle on the interface child `id`: its `packets$` and `events$` keep flowing
-   * across restarts, and `send`/`recv` wait for a restart in progress (see {@link TuncerHandle}).
+   * The handle of child `id`, made by its spec's `handle` factory (see {@link ChildSpec.handle})
+   * the first time it is asked for, then the same one each time while the child exists: for a
+   * child made by `tuncerChild`, a `TuncerHandle` whose `packets$`/`events$` survive restarts.
+   * The handle is let go when the child is removed (deleted, a temporary or `simple_one_for_one`
+   * child gone) or the supervisor exits. Throws a {@link SupervisorError}: `ENOCHILD` when there
+   * is no child `id` (or the supervisor has exited), `EINVAL` when its spec makes no handle.
    *
    * @example
    * ```ts
-   * const tun0 = sup.child('tun0');
+   * const sup = await Supervisor.start({ strategy: 'one_for_one', children: [tuncerChild({ name: 'tun0' })] });
+   * const tun0 = sup.child('tun0'); // a TuncerHandle
    * tun0.packets$.subscribe((p) => console.log(p.length));
    * ```
    */
-  child(this: Supervisor<Tuncer>, id: string): TuncerHandle {
-    // One handle per child: each holds subscriptions, and setopt must not apply twice.
-    const cached = this.#handles.get(id);
-    if (cached && !cached.gone) return cached;
-    const handle = new TuncerHandle(this, id);
-    this.#handles.set(id, handle);
-    return handle;
+  child(id: string): H {
+    return this.#table.handle(id, this);
   }
 
   /**
@@ -446,7 +444,7 @@ export class Supervisor<C extends Child = Child> implements Child {
     }
   }
 
-  async #startRecord(rec: ChildRecord<C>, restart: boolean): Promise<StartOutcome<C>> {
+  async #startRecord(rec: ChildRecord<C, H>, restart: boolean): Promise<StartOutcome<C>> {
     let child: C;
     try {
       const started: unknown = await rec.spec.start(...rec.args);
@@ -474,7 +472,7 @@ export class Supervisor<C extends Child = Child> implements Child {
   }
 
   /** Ends one instance per its spec (brutally once killing) and reports it. */
-  async #shutdownInstance(rec: ChildRecord<C>, child: C): Promise<void> {
+  async #shutdownInstance(rec: ChildRecord<C, H>, child: C): Promise<void> {
     this.#dying.add(child);
     const how: ShutdownSpec = this.#killing ? 'brutal_kill' : rec.spec.shutdown;
     const { reason, killed } = await shutdownChild(child, how, this.#options.clock, (error, during) =>
@@ -497,7 +495,7 @@ export class Supervisor<C extends Child = Child> implements Child {
   }
 
   /** The supervisor ends `rec`'s instance (if any) and leaves the record `next`. */
-  async #takeDown(rec: ChildRecord<C>, next: 'down' | 'restarting' | 'remove'): Promise<void> {
+  async #takeDown(rec: ChildRecord<C, H>, next: 'down' | 'restarting' | 'remove'): Promise<void> {
     rec.epoch++;
     const child = rec.child;
     rec.child = undefined;

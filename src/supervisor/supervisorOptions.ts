@@ -5,7 +5,8 @@
  */
 import type { Observer } from 'rxjs';
 import { pino, type Logger } from 'pino';
-import { resolveChildSpec, type Child, type ChildSpec, type ResolvedChildSpec, type RestartType, type ShutdownSpec } from './childSpec.js';
+import type { Child } from './child.js';
+import { resolveChildSpec, type ChildSpec, type ResolvedChildSpec, type RestartType, type ShutdownSpec } from './childSpec.js';
 import { checkBackoff, type BackoffOptions } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Strategy } from './strategy.js';
@@ -38,7 +39,9 @@ export type AutoShutdown = 'never' | 'any_significant' | 'all_significant';
 
 /**
  * Options of {@link Supervisor.start}. `C` is inferred from `children` when they share one
- * type; for mixed children name it: `Supervisor.start<Tuncer | Supervisor>({ … })`.
+ * type; for mixed children name it: `Supervisor.start<Tuncer | Supervisor>({ … })`. `H` is the
+ * type of the handles the children's `handle` factories make (see `Supervisor.child`),
+ * inferred too: `TuncerHandle` for children made by `tuncerChild`.
  *
  * @example
  * ```ts
@@ -53,7 +56,7 @@ export type AutoShutdown = 'never' | 'any_significant' | 'all_significant';
  * };
  * ```
  */
-export interface SupervisorOptions<C extends Child = Child> {
+export interface SupervisorOptions<C extends Child = Child, H = unknown> {
   /** Which siblings are restarted with a dead child; see {@link Strategy}. */
   readonly strategy: Strategy;
   /** Most restarts allowed within `period`; one more and the supervisor gives up. Default 1. */
@@ -61,7 +64,7 @@ export interface SupervisorOptions<C extends Child = Child> {
   /** Length of the intensity window, in seconds. Default 5. */
   readonly period?: number;
   /** Children, started in this order; for `simple_one_for_one` exactly one template spec. */
-  readonly children: ReadonlyArray<ChildSpec<C, AnyArgs>>;
+  readonly children: ReadonlyArray<ChildSpec<C, AnyArgs, H>>;
   /** Whether significant children's exits stop the supervisor. Default `'never'`. */
   readonly autoShutdown?: AutoShutdown;
   /** Delay restarts exponentially (beyond OTP). Default: restart at once. */
@@ -86,7 +89,7 @@ export interface SupervisorOptions<C extends Child = Child> {
  * const o: NestedSupervisorOptions = { id: 'workers', strategy: 'one_for_one', children: [] };
  * ```
  */
-export interface NestedSupervisorOptions<C extends Child = Child> extends SupervisorOptions<C> {
+export interface NestedSupervisorOptions<C extends Child = Child, H = unknown> extends SupervisorOptions<C, H> {
   /** Its id in the parent (also its default `name`). */
   readonly id: string;
   /** Default `'permanent'`. Note it gives up with reason 'shutdown', so only permanent restarts it. */
@@ -105,7 +108,7 @@ export interface NestedSupervisorOptions<C extends Child = Child> extends Superv
  * o.periodMs; // 5000
  * ```
  */
-export interface ResolvedSupervisorOptions<C extends Child = Child> {
+export interface ResolvedSupervisorOptions<C extends Child = Child, H = unknown> {
   readonly name: string;
   readonly strategy: Strategy;
   readonly intensity: number;
@@ -116,9 +119,9 @@ export interface ResolvedSupervisorOptions<C extends Child = Child> {
   readonly clock: Clock;
   readonly random: () => number;
   /** The static children in start order (none for `simple_one_for_one`). */
-  readonly specs: ReadonlyArray<ResolvedChildSpec<C, AnyArgs>>;
+  readonly specs: ReadonlyArray<ResolvedChildSpec<C, AnyArgs, H>>;
   /** The template of a `simple_one_for_one` supervisor. */
-  readonly template: ResolvedChildSpec<C, AnyArgs> | undefined;
+  readonly template: ResolvedChildSpec<C, AnyArgs, H> | undefined;
   readonly observer: Partial<Observer<SupervisorEvent>> | undefined;
 }
 
@@ -134,7 +137,7 @@ const silentLogger = (): Logger => (silent ??= pino({ level: 'silent' }));
  * resolveSupervisorOptions({ strategy: 'one_for_one', intensity: -1, children: [] }); // throws EINVAL
  * ```
  */
-export function resolveSupervisorOptions<C extends Child>(options: SupervisorOptions<C>): ResolvedSupervisorOptions<C> {
+export function resolveSupervisorOptions<C extends Child, H = unknown>(options: SupervisorOptions<C, H>): ResolvedSupervisorOptions<C, H> {
   const bad = (what: string): never => {
     throw new SupervisorError('EINVAL', `invalid supervisor options: ${what}`);
   };

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Supervisor, tuncerChild, Tuncer, type SupervisorEvent, type TuncerHandleEvent } from '../../src/index.js';
+import { Supervisor, tuncerChild, Tuncer, type TuncerHandle, type SupervisorEvent, type TuncerHandleEvent } from '../../src/index.js';
 import { buildIcmp4EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.js';
 import { describeKernel, expectNoLeak, leakBaseline, type LeakBaseline, devExists, ifname, openFds, sysfs, tunDevices } from '../helpers/kernel.js';
 
-let sups: Supervisor<Tuncer>[] = [];
+let sups: Supervisor<Tuncer, TuncerHandle>[] = [];
 let baseline: LeakBaseline;
 beforeEach(() => {
   baseline = leakBaseline();
@@ -19,9 +19,9 @@ function spec(name: string, net: number, extra: Parameters<typeof tuncerChild>[0
   return tuncerChild({ name, mode: 'tun', addresses: [`198.18.${net}.1/24`], ...extra });
 }
 
-async function start(opts: Parameters<typeof Supervisor.start<Tuncer>>[0]): Promise<{ sup: Supervisor<Tuncer>; events: SupervisorEvent[] }> {
+async function start(opts: Parameters<typeof Supervisor.start<Tuncer, TuncerHandle>>[0]): Promise<{ sup: Supervisor<Tuncer, TuncerHandle>; events: SupervisorEvent[] }> {
   const events: SupervisorEvent[] = [];
-  const sup = await Supervisor.start<Tuncer>({ ...opts, observer: { next: (e) => events.push(e) } });
+  const sup = await Supervisor.start<Tuncer, TuncerHandle>({ ...opts, observer: { next: (e) => events.push(e) } });
   sups.push(sup);
   return { sup, events };
 }

@@ -1,62 +1,24 @@
 /**
- * Supervised interfaces: a child spec that starts a {@link Tuncer}, and a handle whose
- * streams and calls survive the restarts of the interface behind it.
+ * A handle on a supervised interface whose streams and calls survive the restarts of the
+ * interface behind it.
  *
- * ```
- *  Supervisor ──instance$(id)──▶ Tuncer #1 ──crash──▶ (restart) ──▶ Tuncer #2 ...
- *       │                            │                                   │
- *       └──────── TuncerHandle ◀─────┴─ packets$ / events$ ──────────────┘
- *                 send / recv wait for the running instance
- * ```
  * @module
  */
 import { EMPTY, Observable, Subject, catchError, filter, map, merge, switchMap, takeUntil, last, defaultIfEmpty } from 'rxjs';
-import { Tuncer, TuncerClosedError, checkActive, type TuncerOptions, type TunEvent } from '../actors/tuncer.js';
-import { assertOptions } from '../tunctl/validate.js';
+import { TuncerClosedError, checkActive, type Tuncer, type TunEvent } from '../actors/tuncer.js';
 import type { ActiveMode } from '../actors/tuncerMachine.js';
-import type { ChildSpec, RestartType, ShutdownSpec } from './childSpec.js';
-import type { Supervisor } from './supervisor.js';
-import type { SupervisorEvent } from './supervisorEvent.js';
-
-/** Options of {@link tuncerChild}: the interface's own options, and how it is supervised. */
-export interface TuncerChildOptions extends TuncerOptions {
-  /** Child id (default: the interface name). */
-  id?: string;
-  restart?: RestartType;
-  shutdown?: ShutdownSpec;
-  significant?: boolean;
-}
+import type { ChildHost } from '../supervisor/childSpec.js';
+import type { SupervisorEvent } from '../supervisor/supervisorEvent.js';
+import { assertOptions } from '../tunctl/validate.js';
 
 /**
- * A child spec that starts an interface with these options, and starts it again with
- * the same options after a failure: same name, mode, flags, addresses, MTU, owner, group
- * and active setting. A persistent device is re-attached by name, not re-created.
+ * What a {@link TuncerHandle} reports: the interface's own events, plus its restarts.
  *
  * @example
  * ```ts
- * const sup = await Supervisor.start({
- *   strategy: 'one_for_one',
- *   children: [tuncerChild({ name: 'tun0', mode: 'tun', addresses: ['198.18.0.1/24'] })],
- * });
+ * handle.events$.subscribe((e: TuncerHandleEvent) => { if (e.type === 'restarted') console.log('back'); });
  * ```
  */
-export function tuncerChild(opts: TuncerChildOptions): ChildSpec<Tuncer> {
-  const { id, restart, shutdown, significant, ...tun } = opts;
-  const childId = id ?? tun.name;
-  if (childId === undefined || childId === '' || childId.includes('%')) {
-    throw new TypeError('a supervised interface needs an id, or a fixed name to use as one (so it comes back under the same name)');
-  }
-  return {
-    id: childId,
-    start: () => Tuncer.create(tun),
-    ...(restart !== undefined ? { restart } : {}),
-    ...(shutdown !== undefined ? { shutdown } : {}),
-    ...(significant !== undefined ? { significant } : {}),
-    type: 'worker',
-  };
-}
-
-/** What a {@link TuncerHandle} reports: the interface's own events, plus its restarts. */
 export type TuncerHandleEvent =
   | TunEvent
   | { type: 'restarting'; delayMs: number }
@@ -71,14 +33,15 @@ export type TuncerHandleEvent =
  *
  * @example
  * ```ts
- * const tun0 = new TuncerHandle(sup, 'tun0');
+ * const tun0 = sup.child('tun0'); // for a child made by tuncerChild; or new TuncerHandle(sup, 'tun0')
  * tun0.setopt({ active: true });
  * tun0.packets$.subscribe((p) => console.log(p.length)); // survives worker crashes
  * ```
  */
 export class TuncerHandle {
-  readonly #sup: Supervisor<Tuncer>;
+  readonly #sup: ChildHost<Tuncer>;
   readonly #id: string;
+  #current: Tuncer | undefined;
   #active: ActiveMode | undefined;
   #gone = false;
   readonly #done = new Subject<void>();
@@ -87,7 +50,8 @@ export class TuncerHandle {
   /** The running instance's events and the supervisor's restarts of it. */
   readonly events$: Observable<TuncerHandleEvent>;
 
-  constructor(sup: Supervisor<Tuncer>, id: string) {
+  /** A handle on child `id` of `sup` (a `Supervisor`); `sup.child(id)` gives the one it keeps. */
+  constructor(sup: ChildHost<Tuncer>, id: string) {
     this.#sup = sup;
     this.#id = id;
     const instances = sup.instance$(id);
@@ -98,6 +62,7 @@ export class TuncerHandle {
       this.#done.complete();
     });
     instances.pipe(takeUntil(this.#done)).subscribe((t) => {
+      this.#current = t;
       if (t && this.#active !== undefined) {
         try {
           t.setopt({ active: this.#active });
@@ -204,7 +169,6 @@ export class TuncerHandle {
     checkActive(opts.active); // before it is stored: a bad mode must not be re-applied on restarts
     this.#active = opts.active;
     // A running instance takes it now; one being restarted gets it when it appears.
-    const now = this.#sup.whichChildren().find((c) => c.id === this.#id)?.child;
-    if (now instanceof Tuncer) now.setopt(opts);
+    this.#current?.setopt(opts);
   }
 }
