@@ -3,8 +3,9 @@
  * public class. What it does after a child exits on its own is in `restarter.ts`, its
  * bookkeeping in `childTable.ts`, its mailbox in `serialQueue.ts`.
  *
- * A stop (or give-up) cancels pending restarts; a start already in flight is waited for and
- * the late child is shut down at once, so nothing is left running when `exit` resolves.
+ * A stop, a kill or a give-up cancels pending restarts; a start already in flight is waited
+ * for and the late child is shut down at once (killed, for a kill), so nothing is left running
+ * when `exit` resolves.
  *
  * @module
  */
@@ -80,6 +81,8 @@ export class Supervisor<C extends Child = Child, H = unknown> implements Child, 
   readonly #restarter: Restarter<C, H>;
   #resolveExit: (reason: ExitReason) => void = noop;
   #dying = new Set<Child>();
+  /** Starts in flight, each settled once its instance is adopted, or ended (late) or failed. */
+  #starts = new Set<Promise<void>>();
   #seq = 0;
   #stopping = false;
   #killing = false;
@@ -368,8 +371,9 @@ export class Supervisor<C extends Child = Child, H = unknown> implements Child, 
 
   /**
    * Kills the supervisor at once: kills every child (ignoring shutdown specs and any
-   * operation in progress) and exits with `'killed'` as soon as they have exited. A child
-   * whose start is still in flight is killed when it arrives.
+   * operation in progress) and exits with `'killed'` as soon as they have exited. A start
+   * still in flight is waited for and its late child killed on arrival: `exit` resolves only
+   * after that child has exited too, so a parent restarting this supervisor never races it.
    *
    * @example
    * ```ts
@@ -391,6 +395,8 @@ export class Supervisor<C extends Child = Child, H = unknown> implements Child, 
         this.#table.setStatus(rec, 'down');
         if (child !== undefined) pending.push(this.#shutdownInstance(rec, child));
       }
+      // A start in flight settles by killing its late child (it sees #stopping and #killing).
+      pending.push(...this.#starts);
       void Promise.all(pending).then(() => this.#finish('killed', 'kill'));
     }
     return this.exit.then(noop);
@@ -444,7 +450,16 @@ export class Supervisor<C extends Child = Child, H = unknown> implements Child, 
     }
   }
 
-  async #startRecord(rec: ChildRecord<C, H>, restart: boolean): Promise<StartOutcome<C>> {
+  /** Starts one instance of `rec`, tracked until it has settled (see {@link Supervisor.kill}). */
+  #startRecord(rec: ChildRecord<C, H>, restart: boolean): Promise<StartOutcome<C>> {
+    const run = this.#startInstance(rec, restart);
+    const settled = run.then(noop, noop);
+    this.#starts.add(settled);
+    void settled.then(() => this.#starts.delete(settled));
+    return run;
+  }
+
+  async #startInstance(rec: ChildRecord<C, H>, restart: boolean): Promise<StartOutcome<C>> {
     let child: C;
     try {
       const started: unknown = await rec.spec.start(...rec.args);
