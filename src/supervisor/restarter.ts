@@ -31,7 +31,8 @@
  *  |     v
  *  |   start the group in start order, one at a time
  *  |     |--a start fails--> event child.start_failed; try again later (OTP try_again_restart)
- *  +-----'
+ *  +-----'   (terminateChild of the child a restart waits on abandons it: the rest of its
+ *             group stays down, as in OTP)
  *        | all started
  *        v
  *  event child.started; instance$(id) emits the new instance; whenRunning(id) resolves
@@ -101,6 +102,12 @@ export class Restarter<C extends Child, H = unknown> {
   readonly #table: ChildTable<C, H>;
   #restarts: readonly number[] = [];
   #timers = new Set<unknown>();
+  /**
+   * The group restart each child owns while it waits (a backoff delay, or a try again after a
+   * failed start): the ids to start, in order, itself first of those not yet started. The
+   * array's identity is the token a queued start compares, so an abandoned one does nothing.
+   */
+  #pending = new WeakMap<ChildRecord<C, H>, readonly string[]>();
 
   constructor(host: RestartHost<C, H>) {
     this.#host = host;
@@ -134,6 +141,27 @@ export class Restarter<C extends Child, H = unknown> {
       abnormal: !isNormalExit(reason),
     });
     this.#host.queue.spawn(() => this.#handleExit(rec, epoch));
+  }
+
+  /**
+   * `rec` is being terminated through the API: the group restart it owns (if any) is dropped,
+   * and the siblings that were waiting for it go down. OTP does the same: its
+   * `try_again_restart` of a child no longer restarting does nothing, so the rest of the
+   * group stays down (`supervisor_SUITE:hanging_restart_loop_rest_for_one`).
+   *
+   * @example
+   * ```ts
+   * restarter.abandon(rec);
+   * await takeDown(rec, 'down');
+   * ```
+   */
+  abandon(rec: ChildRecord<C, H>): void {
+    const group = this.#pending.get(rec);
+    this.#pending.delete(rec);
+    for (const id of group ?? []) {
+      const sibling = this.#table.find(id);
+      if (sibling !== undefined && sibling !== rec && sibling.status === 'restarting') this.#table.setStatus(sibling, 'down');
+    }
   }
 
   /**
@@ -189,23 +217,29 @@ export class Restarter<C extends Child, H = unknown> {
     this.#host.emit({ type: 'child.restarting', supervisor: name, id: rec.id, delayMs, ids: plan.start });
     for (const id of plan.terminate) {
       const sibling = this.#table.find(id);
-      if (sibling !== undefined) await this.#host.takeDown(sibling, plan.remove.includes(id) ? 'remove' : 'restarting');
+      if (sibling === undefined) continue;
+      this.#pending.delete(sibling); // its own pending restart, if any, is part of this one now
+      await this.#host.takeDown(sibling, plan.remove.includes(id) ? 'remove' : 'restarting');
     }
     if (this.#host.isStopping()) return;
+    const group = plan.start;
+    this.#pending.set(rec, group);
     if (delayMs > 0) {
       const handle = clock.setTimeout(() => {
         this.#timers.delete(handle);
-        this.#host.queue.spawn(() => this.#startGroup(plan.start));
+        this.#host.queue.spawn(() => this.#startGroup(rec, group));
       }, delayMs);
       this.#timers.add(handle);
       return;
     }
-    await this.#startGroup(plan.start);
+    await this.#startGroup(rec, group);
   }
 
-  /** Starts, in order, the children of `ids` still waiting for a restart. */
-  async #startGroup(ids: readonly string[]): Promise<void> {
-    for (const [i, id] of ids.entries()) {
+  /** Starts, in order, the children of `owner`'s `group` still waiting for a restart. */
+  async #startGroup(owner: ChildRecord<C, H>, group: readonly string[]): Promise<void> {
+    if (this.#pending.get(owner) !== group) return; // abandoned or taken over meanwhile
+    this.#pending.delete(owner);
+    for (const [i, id] of group.entries()) {
       if (this.#host.isStopping()) return;
       const rec = this.#table.find(id);
       if (rec === undefined || rec.status !== 'restarting') continue;
@@ -213,15 +247,17 @@ export class Restarter<C extends Child, H = unknown> {
       if (r.ok) continue;
       if ('stopped' in r) return;
       // OTP try_again_restart: let queued requests run first, then count another restart.
-      const rest = ids.slice(i + 1);
+      // The rest of the group waits on `rec` now.
+      const rest = group.slice(i);
+      this.#pending.set(rec, rest);
       this.#host.queue.spawn(() => this.#tryAgain(rec, rest));
       return;
     }
   }
 
-  async #tryAgain(rec: ChildRecord<C, H>, rest: readonly string[]): Promise<void> {
-    if (this.#host.isStopping()) return;
-    if (this.#table.has(rec) && rec.status === 'restarting') await this.#restart(rec);
-    else await this.#startGroup(rest); // it was terminated meanwhile: bring up the rest of its group
+  async #tryAgain(rec: ChildRecord<C, H>, group: readonly string[]): Promise<void> {
+    if (this.#host.isStopping() || this.#pending.get(rec) !== group) return; // abandoned: the group stays down
+    this.#pending.delete(rec);
+    await this.#restart(rec);
   }
 }

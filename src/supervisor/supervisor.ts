@@ -201,9 +201,11 @@ export class Supervisor<C extends Child = Child, H = unknown> implements Child, 
 
   /**
    * Stops a child per its shutdown spec (OTP `terminate_child`), and cancels a pending restart
-   * of it; its exit never causes a restart or an auto shutdown. The spec is kept (restart it
-   * with {@link restartChild}) except for temporary children and `simple_one_for_one` children
-   * (addressed by their generated id, where OTP uses the pid), which are removed.
+   * of it; its exit never causes a restart or an auto shutdown. When that restart was a group's
+   * (`one_for_all`, `rest_for_one`: say its start kept failing), the siblings waiting for it stay
+   * down too, as in OTP. The spec is kept (restart it with {@link restartChild}) except for
+   * temporary children and `simple_one_for_one` children (addressed by their generated id,
+   * where OTP uses the pid), which are removed.
    *
    * @example
    * ```ts
@@ -216,6 +218,7 @@ export class Supervisor<C extends Child = Child, H = unknown> implements Child, 
       const rec = this.#table.find(id);
       if (rec === undefined) return { ok: false, error: 'not_found' };
       const drop = this.#options.template !== undefined || rec.spec.restart === 'temporary';
+      this.#restarter.abandon(rec);
       await this.#takeDown(rec, drop ? 'remove' : 'down');
       return { ok: true };
     });

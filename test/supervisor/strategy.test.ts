@@ -167,6 +167,44 @@ describe('strategies restart exactly the right siblings, in the right order', ()
     await sup.stop();
   });
 
+  it('rest_for_one: terminating a child stuck in its restart loop leaves the rest of its group down (OTP hanging_restart_loop_rest_for_one)', async () => {
+    const h = new Harness();
+    const sup = await Supervisor.start({ strategy: 'rest_for_one', intensity: 1000, period: 10, children: [h.spec('a'), h.spec('b'), h.spec('c')] });
+    h.failNext('b', 100_000);
+    h.last('b').crash();
+    await flush(); // b's restart fails again and again (try_again_restart)
+    expect(await sup.restartChild('b')).toEqual({ ok: false, error: 'restarting' });
+    expect(await sup.deleteChild('b')).toEqual({ ok: false, error: 'restarting' });
+    const waiting = sup.whenRunning('c').catch((e: unknown) => e);
+    expect(await sup.terminateChild('b')).toEqual({ ok: true });
+    expect(sup.whichChildren().map((c) => c.child)).toEqual([h.last('a'), undefined, undefined]);
+    expect(await waiting).toMatchObject({ code: 'ENOCHILD', childId: 'c' });
+    await flush();
+    expect(h.count('c')).toBe(1); // c was never started again
+    expect(h.log.filter((l) => l.startsWith('start:'))).toEqual(['start:a', 'start:b', 'start:c']);
+    h.failures.clear();
+    expect(await sup.restartChild('b')).toEqual({ ok: true, child: h.last('b') });
+    await flush();
+    expect(sup.whichChildren().map((c) => c.child)).toEqual([h.last('a'), h.last('b'), undefined]);
+    await sup.stop();
+  });
+
+  it('one_for_all: terminating the child whose restart keeps failing leaves the rest of its group down', async () => {
+    const h = new Harness();
+    const sup = await Supervisor.start({ strategy: 'one_for_all', intensity: 1000, period: 10, children: [h.spec('a'), h.spec('b'), h.spec('c')] });
+    h.failNext('b', 100_000);
+    h.last('a').crash();
+    await flush();
+    expect(await sup.terminateChild('b')).toEqual({ ok: true });
+    const starts = h.count('a');
+    await flush();
+    expect(h.count('a')).toBe(starts);
+    expect(h.count('c')).toBe(1);
+    expect(sup.whichChildren().map((c) => c.child)).toEqual([h.last('a'), undefined, undefined]);
+    expect(h.alive()).toEqual(['a']);
+    await sup.stop();
+  });
+
   it('one_for_all: a failed restart restarts the whole group again', async () => {
     const h = new Harness();
     const sup = await Supervisor.start({ strategy: 'one_for_all', intensity: 5, children: [h.spec('a'), h.spec('b'), h.spec('c')] });
