@@ -65,7 +65,7 @@ export interface SupervisorOptions<C extends Child = Child, H = unknown> {
   readonly period?: number;
   /** Children, started in this order; for `simple_one_for_one` exactly one template spec. */
   readonly children: ReadonlyArray<ChildSpec<C, AnyArgs, H>>;
-  /** Whether significant children's exits stop the supervisor. Default `'never'`. */
+  /** Whether significant children's exits stop the supervisor. Default `'never'` (the only choice for `simple_one_for_one`). */
   readonly autoShutdown?: AutoShutdown;
   /** Delay restarts exponentially (beyond OTP). Default: restart at once. */
   readonly backoff?: BackoffOptions;
@@ -130,7 +130,8 @@ const silentLogger = (): Logger => (silent ??= pino({ level: 'silent' }));
 
 /**
  * Checks supervisor options as OTP's `init` does and fills in the defaults. Throws a
- * {@link SupervisorError} `EINVAL` naming the first problem.
+ * {@link SupervisorError} `EINVAL` naming the first problem (among them, as in OTP,
+ * `simple_one_for_one` with an `autoShutdown` other than `'never'`).
  *
  * @example
  * ```ts
@@ -165,6 +166,8 @@ export function resolveSupervisorOptions<C extends Child, H = unknown>(options: 
   }
   const dynamic = strategy === 'simple_one_for_one';
   if (dynamic && specs.length !== 1) bad('simple_one_for_one needs exactly one child spec (the template)');
+  // OTP refuses it too: {bad_combination, [{strategy, simple_one_for_one}, {auto_shutdown, _}]}.
+  if (dynamic && autoShutdown !== 'never') bad(`simple_one_for_one cannot have autoShutdown ${showValue(autoShutdown)}`);
   return {
     name: options.name ?? 'supervisor',
     strategy,

@@ -254,6 +254,18 @@ describe('autoShutdown with significant children', () => {
     await sup.stop();
   });
 
+  it('simple_one_for_one refuses an autoShutdown other than never, as OTP (bad_combination)', async () => {
+    const h = new Harness();
+    for (const autoShutdown of ['any_significant', 'all_significant'] as const) {
+      const err = await Supervisor.start({ strategy: 'simple_one_for_one', autoShutdown, children: [h.template('w')] }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SupervisorError);
+      expect(err).toMatchObject({ code: 'EINVAL' });
+      expect((err as Error).message).toMatch(/simple_one_for_one.*autoShutdown/);
+    }
+    const ok = await Supervisor.start({ strategy: 'simple_one_for_one', autoShutdown: 'never', children: [h.template('w')] });
+    await ok.stop();
+  });
+
   it('a significant permanent child is refused', async () => {
     const h = new Harness();
     const err = await Supervisor.start({
