@@ -27,7 +27,9 @@ export interface TuncerChildOptions extends TuncerOptions {
  * A child spec that starts an interface with these options, and starts it again with
  * the same options after a failure: same name, mode, flags, addresses, MTU, owner, group
  * and active setting. A persistent device is re-attached by name, not re-created.
- * Its handle (`sup.child(id)`) is a {@link TuncerHandle}.
+ * Its handle (`sup.child(id)`) is a {@link TuncerHandle}; through it, credits (`active: N`
+ * or `'once'`) are not renewed by a restart: the handle leaves the new instance passive and
+ * emits `passive`, as it does for credits given with its `setopt`.
  *
  * @example
  * ```ts
@@ -51,6 +53,6 @@ export function tuncerChild(opts: TuncerChildOptions): ChildSpec<Tuncer, [], Tun
     ...(shutdown !== undefined ? { shutdown } : {}),
     ...(significant !== undefined ? { significant } : {}),
     type: 'worker',
-    handle: (sup, handleId) => new TuncerHandle(sup, handleId),
+    handle: (sup, handleId) => new TuncerHandle(sup, handleId, { active: tun.active }),
   };
 }
