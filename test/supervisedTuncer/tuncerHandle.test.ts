@@ -51,26 +51,29 @@ function setup(options?: { active?: ActiveMode }): { h: FakeHost; handle: Tuncer
   return { h, handle, events };
 }
 
+/** The consumer sets `mode` on the running instance, then the interface restarts. */
+function setThenRestart(mode: ActiveMode): { handle: TuncerHandle; first: FakeTun; second: FakeTun; events: string[] } {
+  const { h, handle, events } = setup();
+  const first = new FakeTun();
+  h.instances.next(first);
+  handle.setopt({ active: mode });
+  const second = new FakeTun();
+  h.restart(second);
+  return { handle, first, second, events };
+}
+
 describe('TuncerHandle delivery modes across restarts', () => {
   it('true and false are applied again to each new instance', () => {
-    const { h, handle, events } = setup();
-    const first = new FakeTun();
-    h.instances.next(first);
-    handle.setopt({ active: true });
-    const second = new FakeTun();
-    h.restart(second);
-    expect(first.modes).toEqual([true]);
-    expect(second.modes).toEqual([true]);
-    expect(events).not.toContain('passive');
+    for (const mode of [true, false]) {
+      const { first, second, events } = setThenRestart(mode);
+      expect(first.modes).toEqual([mode]);
+      expect(second.modes).toEqual([mode]);
+      expect(events).not.toContain('passive');
+    }
   });
 
   it.each([5, 'once'] as const)('credits (%s) go to one instance: the next is left passive, with a passive event after restarted', (credits) => {
-    const { h, handle, events } = setup();
-    const first = new FakeTun();
-    h.instances.next(first);
-    handle.setopt({ active: credits });
-    const second = new FakeTun();
-    h.restart(second);
+    const { handle, first, second, events } = setThenRestart(credits);
     expect(first.modes).toEqual([credits]);
     expect(second.modes).toEqual([]);
     expect(second.state).toBe('passive');

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Supervisor, type SupervisorEvent } from '../../src/supervisor/index.js';
-import { flush, Harness } from './fakeChild.js';
+import { flush, Harness, type FakeChild } from './fakeChild.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -37,6 +37,19 @@ describe('start and stop order', () => {
     await sup.stop();
   });
 });
+
+/**
+ * Children a, b, c under `strategy`; `crashed` crashes and from then on every start of b fails,
+ * so the group restart is stuck retrying b (OTP try_again_restart) when this returns.
+ */
+async function stuckRestartingB(strategy: 'rest_for_one' | 'one_for_all', crashed: 'a' | 'b'): Promise<{ h: Harness; sup: Supervisor<FakeChild> }> {
+  const h = new Harness();
+  const sup = await Supervisor.start({ strategy, intensity: 1000, period: 10, children: [h.spec('a'), h.spec('b'), h.spec('c')] });
+  h.failNext('b', 100_000);
+  h.last(crashed).crash();
+  await flush();
+  return { h, sup };
+}
 
 describe('strategies restart exactly the right siblings, in the right order', () => {
   it('one_for_one restarts only the dead child', async () => {
@@ -168,11 +181,7 @@ describe('strategies restart exactly the right siblings, in the right order', ()
   });
 
   it('rest_for_one: terminating a child stuck in its restart loop leaves the rest of its group down (OTP hanging_restart_loop_rest_for_one)', async () => {
-    const h = new Harness();
-    const sup = await Supervisor.start({ strategy: 'rest_for_one', intensity: 1000, period: 10, children: [h.spec('a'), h.spec('b'), h.spec('c')] });
-    h.failNext('b', 100_000);
-    h.last('b').crash();
-    await flush(); // b's restart fails again and again (try_again_restart)
+    const { h, sup } = await stuckRestartingB('rest_for_one', 'b');
     expect(await sup.restartChild('b')).toEqual({ ok: false, error: 'restarting' });
     expect(await sup.deleteChild('b')).toEqual({ ok: false, error: 'restarting' });
     const waiting = sup.whenRunning('c').catch((e: unknown) => e);
@@ -190,11 +199,7 @@ describe('strategies restart exactly the right siblings, in the right order', ()
   });
 
   it('one_for_all: terminating the child whose restart keeps failing leaves the rest of its group down', async () => {
-    const h = new Harness();
-    const sup = await Supervisor.start({ strategy: 'one_for_all', intensity: 1000, period: 10, children: [h.spec('a'), h.spec('b'), h.spec('c')] });
-    h.failNext('b', 100_000);
-    h.last('a').crash();
-    await flush();
+    const { h, sup } = await stuckRestartingB('one_for_all', 'a');
     expect(await sup.terminateChild('b')).toEqual({ ok: true });
     const starts = h.count('a');
     await flush();
