@@ -22,7 +22,8 @@ export type { ActiveMode } from './actors/tuncerOptions.js';
 export { PacketBatch } from './actors/packetBatch.js';
 export type { AddressSpec } from './actors/messages.js';
 export {
-  Supervisor, SupervisorError, tuncerChild, TuncerHandle,
-  type SupervisorOptions, type SupervisorEvent, type ChildSpec, type Child, type ExitReason, type Strategy,
-  type RestartType, type ShutdownSpec, type TuncerChildOptions, type TuncerHandleEvent, type BackoffOptions,
+  Supervisor, SupervisorError,
+  type SupervisorOptions, type SupervisorEvent, type ChildSpec, type ChildHost, type Child, type ExitReason, type Strategy,
+  type RestartType, type ShutdownSpec, type BackoffOptions,
 } from './supervisor/index.js';
+export { tuncerChild, TuncerHandle, type TuncerChildOptions, type TuncerHandleEvent } from './supervisedTuncer/index.js';

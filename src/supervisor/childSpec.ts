@@ -1,51 +1,14 @@
 /**
- * The child contract and child specification: what a supervisor needs from anything it
- * supervises, and how to start and restart it. Pure helpers decide OTP's restart questions.
+ * The child specification: how to start and restart a child (see `child.ts` for the child
+ * contract itself), and the optional handle a supervisor hands out for it. Pure helpers
+ * decide OTP's restart questions.
  *
  * @module
  */
+import type { Observable } from 'rxjs';
+import { isNormalExit, type Child, type ChildType, type ExitReason } from './child.js';
 import { SupervisorError, showValue } from './supervisorError.js';
-
-/**
- * Why a child exited, with OTP's meanings:
- * - `'normal'`: it finished its work;
- * - `'shutdown'` or `{ shutdown: detail }`: it was asked to stop, or stopped deliberately;
- * - `'killed'`: it was ended at once ({@link Child.kill});
- * - anything else (usually an `Error`): it crashed.
- *
- * Only the first two are "normal" for `transient` children (see {@link isNormalExit}).
- *
- * @example
- * ```ts
- * const reason: ExitReason = { shutdown: 'link down' };
- * isNormalExit(reason); // true
- * ```
- */
-export type ExitReason = 'normal' | 'shutdown' | { readonly shutdown: unknown } | 'killed' | Error | unknown;
-
-/**
- * What a supervisor needs from a child: one exit promise and two ways to end it.
- * A {@link Supervisor} is itself a `Child`, so supervisors nest.
- *
- * @example
- * ```ts
- * function timerChild(): Child {
- *   let done!: (r: ExitReason) => void;
- *   const exit = new Promise<ExitReason>((r) => (done = r));
- *   const t = setInterval(() => {}, 1000);
- *   const end = (r: ExitReason) => { clearInterval(t); done(r); };
- *   return { exit, stop: () => end('shutdown'), kill: () => end('killed') };
- * }
- * ```
- */
-export interface Child {
-  /** Resolves exactly once, when the child has exited, with the reason. Never rejects. */
-  readonly exit: Promise<ExitReason>;
-  /** Asks the child to stop gracefully (it then exits with 'shutdown'); harmless after exit. */
-  stop(): void | Promise<void>;
-  /** Ends the child at once; `exit` must follow promptly (reason 'killed'); harmless after exit. */
-  kill(): void | Promise<void>;
-}
+import type { SupervisorEvent } from './supervisorEvent.js';
 
 /**
  * When a child is restarted after it exits on its own:
@@ -72,19 +35,32 @@ export type RestartType = 'permanent' | 'transient' | 'temporary';
 export type ShutdownSpec = 'brutal_kill' | number | 'infinity';
 
 /**
- * Whether a child is a plain worker or a supervisor (only changes defaults and counts).
+ * What a handle factory (see {@link ChildSpec.handle}) gets of the supervisor: enough to follow
+ * one child across its restarts. A `Supervisor` is one.
  *
  * @example
  * ```ts
- * const type: ChildType = 'supervisor';
+ * const counter = (sup: ChildHost<Tuncer>, id: string) => {
+ *   let restarts = 0;
+ *   sup.events$.subscribe((e) => { if (e.type === 'child.restarting' && e.id === id) restarts += 1; });
+ *   return { restarts: () => restarts, current: () => sup.whenRunning(id) };
+ * };
  * ```
  */
-export type ChildType = 'worker' | 'supervisor';
+export interface ChildHost<C extends Child> {
+  /** Everything the supervisor reports (see `Supervisor.events$`). */
+  readonly events$: Observable<SupervisorEvent>;
+  /** The instances of child `id` as they come and go (see `Supervisor.instance$`). */
+  instance$(id: string): Observable<C | undefined>;
+  /** The running instance of `id`, or the next one (see `Supervisor.whenRunning`). */
+  whenRunning(id: string, signal?: AbortSignal): Promise<C>;
+}
 
 /**
  * How to start one child and how to treat its exits (OTP child spec).
  * `A` is the argument list `start` takes: `[]` for static children, the
  * `startChild(args)` list for the template of a `simple_one_for_one` supervisor.
+ * `H` is the type of the handle its optional `handle` factory makes.
  *
  * @example
  * ```ts
@@ -96,7 +72,7 @@ export type ChildType = 'worker' | 'supervisor';
  * };
  * ```
  */
-export interface ChildSpec<C extends Child = Child, A extends readonly unknown[] = []> {
+export interface ChildSpec<C extends Child = Child, A extends readonly unknown[] = [], H = unknown> {
   /** Unique among its siblings; names the child in the API, events and logs. */
   readonly id: string;
   /** Starts one instance; a rejection (or a value that is not a Child) is a failed start. */
@@ -109,6 +85,13 @@ export interface ChildSpec<C extends Child = Child, A extends readonly unknown[]
   readonly type?: ChildType;
   /** Its own exit may shut the supervisor down (see `autoShutdown`); never with `'permanent'`. */
   readonly significant?: boolean;
+  /**
+   * Makes the handle `Supervisor.child(id)` returns for this child: called at most once per
+   * child (per generated id for a `simple_one_for_one` template), the handle is kept while the
+   * child exists and let go when it is removed or the supervisor exits. Adapters such as
+   * `tuncerChild` set it; without it the child has no handle.
+   */
+  handle?(sup: ChildHost<C>, id: string): H;
 }
 
 /**
@@ -120,13 +103,14 @@ export interface ChildSpec<C extends Child = Child, A extends readonly unknown[]
  * r.shutdown; // 5000
  * ```
  */
-export interface ResolvedChildSpec<C extends Child = Child, A extends readonly unknown[] = readonly unknown[]> {
+export interface ResolvedChildSpec<C extends Child = Child, A extends readonly unknown[] = readonly unknown[], H = unknown> {
   readonly id: string;
   readonly start: (...args: A) => Promise<C>;
   readonly restart: RestartType;
   readonly shutdown: ShutdownSpec;
   readonly type: ChildType;
   readonly significant: boolean;
+  readonly handle: ((sup: ChildHost<C>, id: string) => H) | undefined;
 }
 
 /**
@@ -139,10 +123,10 @@ export interface ResolvedChildSpec<C extends Child = Child, A extends readonly u
  * resolveChildSpec({ id: 'sup', start, type: 'supervisor' }).shutdown; // 'infinity'
  * ```
  */
-export function resolveChildSpec<C extends Child, A extends readonly unknown[]>(
-  spec: ChildSpec<C, A>,
+export function resolveChildSpec<C extends Child, A extends readonly unknown[], H = unknown>(
+  spec: ChildSpec<C, A, H>,
   autoShutdown: 'never' | 'any_significant' | 'all_significant' = 'never',
-): ResolvedChildSpec<C, A> {
+): ResolvedChildSpec<C, A, H> {
   const bad = (what: string): never => {
     throw new SupervisorError('EINVAL', `invalid child spec ${showValue(spec?.id)}: ${what}`, {
       childId: typeof spec?.id === 'string' ? spec.id : undefined,
@@ -167,28 +151,9 @@ export function resolveChildSpec<C extends Child, A extends readonly unknown[]>(
   if (typeof significant !== 'boolean') bad('significant must be a boolean');
   if (significant && restart === 'permanent') bad('a significant child cannot be permanent');
   if (significant && autoShutdown === 'never') bad("a significant child needs autoShutdown other than 'never'");
-  return { id: spec.id, start: spec.start, restart, shutdown, type, significant };
-}
-
-/**
- * True for the exit reasons OTP calls normal: `'normal'`, `'shutdown'` and `{ shutdown: _ }`.
- * A `transient` child is not restarted after these.
- *
- * @example
- * ```ts
- * isNormalExit('shutdown');          // true
- * isNormalExit(new Error('boom'));   // false
- * isNormalExit('killed');            // false
- * ```
- */
-export function isNormalExit(reason: ExitReason): boolean {
-  if (reason === 'normal' || reason === 'shutdown') return true;
-  return (
-    typeof reason === 'object' &&
-    reason !== null &&
-    !(reason instanceof Error) &&
-    Object.prototype.hasOwnProperty.call(reason, 'shutdown')
-  );
+  const handle = spec.handle;
+  if (handle !== undefined && typeof handle !== 'function') bad('handle must be a function');
+  return { id: spec.id, start: spec.start, restart, shutdown, type, significant, handle };
 }
 
 /**
@@ -207,22 +172,3 @@ export function shouldRestart(restart: RestartType, reason: ExitReason): boolean
   return !isNormalExit(reason);
 }
 
-/**
- * True when `value` looks like a {@link Child}: an `exit` promise and `stop`/`kill` functions.
- *
- * @example
- * ```ts
- * if (!isChild(x)) throw new TypeError('start() must resolve to a Child');
- * ```
- */
-export function isChild(value: unknown): value is Child {
-  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
-  const v = value as { exit?: { then?: unknown } | null; stop?: unknown; kill?: unknown };
-  return (
-    typeof v.exit === 'object' &&
-    v.exit !== null &&
-    typeof v.exit.then === 'function' &&
-    typeof v.stop === 'function' &&
-    typeof v.kill === 'function'
-  );
-}

@@ -15,7 +15,7 @@
  * ```
  */
 export interface Clock {
-  /** Current time in ms; only differences are used. */
+  /** Current time in ms; only differences are used, so it must be monotonic (never stepped). */
   now(): number;
   /** Calls `fn` once after `ms` ms; returns a handle for {@link Clock.clearTimeout}. */
   setTimeout(fn: () => void, ms: number): unknown;
@@ -24,7 +24,9 @@ export interface Clock {
 }
 
 /**
- * The default {@link Clock}: `Date.now()` and the global timers, looked up at call time.
+ * The default {@link Clock}: `performance.now()` and the global timers, looked up at call time.
+ * `performance.now()` is monotonic: when the wall clock is stepped (NTP, an administrator,
+ * a suspended VM), restart intensity windows and backoff uptimes do not move with it.
  *
  * @example
  * ```ts
@@ -33,7 +35,7 @@ export interface Clock {
  * ```
  */
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  now: () => performance.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };

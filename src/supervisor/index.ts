@@ -11,6 +11,7 @@
  * @module
  */
 export * from './backoff.js';
+export * from './child.js';
 export * from './childSpec.js';
 export * from './clock.js';
 export * from './restartIntensity.js';
@@ -19,5 +20,5 @@ export * from './strategy.js';
 export * from './supervisor.js';
 export * from './supervisorError.js';
 export * from './supervisorEvent.js';
+export * from './supervisorOptions.js';
 export * from './supervisorResult.js';
-export * from './tuncerHandle.js';

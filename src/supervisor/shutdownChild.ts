@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { Child, ExitReason, ShutdownSpec } from './childSpec.js';
+import type { Child, ExitReason } from './child.js';
+import type { ShutdownSpec } from './childSpec.js';
 import { systemClock, type Clock } from './clock.js';
 
 /**

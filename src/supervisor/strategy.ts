@@ -32,7 +32,11 @@ export interface RestartPlan {
   readonly terminate: readonly string[];
   /** Ids among `terminate` that are temporary: they are dropped, not restarted. */
   readonly remove: readonly string[];
-  /** Children to start, in this order (start order); the failed child comes first of its group. */
+  /**
+   * Children to start, in start order: for `rest_for_one` the failed child and those after it
+   * (so it comes first), for `one_for_all` every child, the failed one in its own place (OTP
+   * restarts them all in start order).
+   */
   readonly start: readonly string[];
 }
 

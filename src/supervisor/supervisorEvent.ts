@@ -4,7 +4,7 @@
  * @module
  */
 import type { Logger } from 'pino';
-import type { ChildType, ExitReason } from './childSpec.js';
+import type { ChildType, ExitReason } from './child.js';
 
 /**
  * Why a supervisor exited:

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Child, ChildType } from './childSpec.js';
+import type { Child, ChildType } from './child.js';
 
 /**
  * Result of `startChild`: the new child and its id (generated `template#n` for

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { createSocket, type Socket } from 'node:dgram';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Supervisor, Tuncer, TuncerClosedError, tuncerChild, type SupervisorEvent } from '../../src/index.js';
+import { Supervisor, Tuncer, TuncerClosedError, tuncerChild, type SupervisorEvent, type TuncerHandle } from '../../src/index.js';
 import { buildIcmp4EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.js';
 import { ipPacket } from '../../src/packet/ipPacket.js';
 import { parseUdp } from '../../src/packet/udp.js';
@@ -304,14 +304,14 @@ describeKernel('concurrency', () => {
           const names = [0, 1, 2].map(() => ifname('v'));
           const events: SupervisorEvent[] = [];
           let ending: Promise<void> | undefined;
-          let sup!: Supervisor<Tuncer>;
+          let sup!: Supervisor<Tuncer, TuncerHandle>;
           const fire = (): void => {
             ending ??= (async () => {
               await sleep(delayMs);
               await (end === 'stop' ? sup.stop() : sup.kill());
             })();
           };
-          sup = await Supervisor.start<Tuncer>({
+          sup = await Supervisor.start<Tuncer, TuncerHandle>({
             strategy,
             intensity: 100,
             period: 1,

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Supervisor, tuncerChild, Tuncer, type SupervisorEvent, type TuncerHandleEvent } from '../../src/index.js';
+import { Supervisor, tuncerChild, Tuncer, type TuncerHandle, type SupervisorEvent, type TuncerHandleEvent } from '../../src/index.js';
 import { buildIcmp4EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.js';
 import { describeKernel, expectNoLeak, leakBaseline, type LeakBaseline, devExists, ifname, openFds, sysfs, tunDevices } from '../helpers/kernel.js';
 
-let sups: Supervisor<Tuncer>[] = [];
+let sups: Supervisor<Tuncer, TuncerHandle>[] = [];
 let baseline: LeakBaseline;
 beforeEach(() => {
   baseline = leakBaseline();
@@ -19,9 +19,9 @@ function spec(name: string, net: number, extra: Parameters<typeof tuncerChild>[0
   return tuncerChild({ name, mode: 'tun', addresses: [`198.18.${net}.1/24`], ...extra });
 }
 
-async function start(opts: Parameters<typeof Supervisor.start<Tuncer>>[0]): Promise<{ sup: Supervisor<Tuncer>; events: SupervisorEvent[] }> {
+async function start(opts: Parameters<typeof Supervisor.start<Tuncer, TuncerHandle>>[0]): Promise<{ sup: Supervisor<Tuncer, TuncerHandle>; events: SupervisorEvent[] }> {
   const events: SupervisorEvent[] = [];
-  const sup = await Supervisor.start<Tuncer>({ ...opts, observer: { next: (e) => events.push(e) } });
+  const sup = await Supervisor.start<Tuncer, TuncerHandle>({ ...opts, observer: { next: (e) => events.push(e) } });
   sups.push(sup);
   return { sup, events };
 }
@@ -71,6 +71,43 @@ describeKernel('Supervisor with real interfaces', () => {
     await until(() => packets.some((p) => parseIcmpEcho(p)?.seq === 2));
     expect(hev.map((e) => e.type)).toEqual(expect.arrayContaining(['exit', 'restarted']));
     expect(events.filter((e) => e.type === 'child.exited').map((e) => (e as { abnormal: boolean }).abnormal)).toEqual([true]);
+  });
+
+  it('credits given through a handle are not renewed by a restart: the new instance is passive until re-armed', async () => {
+    const name = ifname('k');
+    const { sup, events } = await start({ strategy: 'one_for_one', intensity: 3, children: [spec(name, 30)] });
+    const handle = sup.child(name);
+    const first = await sup.whenRunning(name);
+    writeFileSync(`/proc/sys/net/ipv6/conf/${name}/disable_ipv6`, '1');
+    const hev: TuncerHandleEvent[] = [];
+    handle.events$.subscribe((e) => hev.push(e));
+    const packets: Buffer[] = [];
+    handle.packets$.subscribe((p) => packets.push(p));
+    handle.setopt({ active: 1 });
+    await handle.send(buildIcmp4EchoRequest({ src: '198.18.30.2', dst: '198.18.30.1', id: 30, seq: 1 }));
+    await until(() => packets.length > 0 && first.state === 'passive'); // the one credit is spent
+    expect(packets).toHaveLength(1);
+
+    await first.injectFault('throw');
+    await until(() => events.some((e) => e.type === 'child.started' && e.restart));
+    const second = await sup.whenRunning(name);
+    expect(second).not.toBe(first);
+    expect(second.state).toBe('passive'); // not handed the spent credit again
+    const restarted = hev.findIndex((e) => e.type === 'restarted');
+    expect(restarted).toBeGreaterThanOrEqual(0);
+    expect(hev.slice(restarted).map((e) => e.type)).toContain('passive'); // the cue to re-arm
+
+    writeFileSync(`/proc/sys/net/ipv6/conf/${name}/disable_ipv6`, '1');
+    const read = Number(sysfs(name, 'statistics/tx_packets'));
+    await handle.send(buildIcmp4EchoRequest({ src: '198.18.30.2', dst: '198.18.30.1', id: 30, seq: 2 }));
+    // The kernel answered and the worker took the reply off the device: it waits, undelivered.
+    await until(() => Number(sysfs(name, 'statistics/tx_packets')) > read);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(packets).toHaveLength(1);
+
+    handle.setopt({ active: 16 }); // re-armed: what waited is delivered
+    await until(() => packets.some((p) => parseIcmpEcho(p)?.seq === 2));
+    expect(packets.filter((p) => parseIcmpEcho(p)?.type === 'reply').map((p) => parseIcmpEcho(p)?.seq)).toContain(2);
   });
 
   it('handle send/recv called in the window after a crash wait for the restart instead of spinning', async () => {

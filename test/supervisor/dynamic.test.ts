@@ -155,6 +155,29 @@ describe('nested supervisors', () => {
     await parent.stop();
   });
 
+  it('a child supervisor killed with a start in flight exits after its late child, so its successor never overlaps it', async () => {
+    const h = new Harness();
+    const parent = await Supervisor.start<Supervisor<FakeChild>>({
+      strategy: 'one_for_one',
+      intensity: 5,
+      children: [Supervisor.asChild({ id: 'inner', strategy: 'one_for_one', intensity: 5, children: [h.spec('w')] })],
+    });
+    const inner = await parent.whenRunning('inner');
+    const gate = h.gate('w');
+    h.last('w').crash();
+    await flush(); // inner is restarting w; that start waits at the gate
+    const mark = h.log.length;
+    void inner.kill();
+    await flush();
+    expect(h.since(mark)).toEqual([]); // inner has not exited: its parent has not restarted it yet
+    gate.open();
+    await flush();
+    // The late w is killed before the new inner supervisor starts its own w: never two at once.
+    expect(h.since(mark)).toEqual(['start:w', 'kill:w', 'start:w']);
+    expect(h.alive()).toEqual(['w']);
+    await parent.stop();
+  });
+
   it('killing the parent kills the child supervisor and its children', async () => {
     const h = new Harness();
     const parent = await Supervisor.start({
@@ -229,6 +252,18 @@ describe('autoShutdown with significant children', () => {
     expect(h.alive()).toEqual(['a']);
     expect(sup.countChildren().active).toBe(1);
     await sup.stop();
+  });
+
+  it('simple_one_for_one refuses an autoShutdown other than never, as OTP (bad_combination)', async () => {
+    const h = new Harness();
+    for (const autoShutdown of ['any_significant', 'all_significant'] as const) {
+      const err = await Supervisor.start({ strategy: 'simple_one_for_one', autoShutdown, children: [h.template('w')] }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SupervisorError);
+      expect(err).toMatchObject({ code: 'EINVAL' });
+      expect((err as Error).message).toMatch(/simple_one_for_one.*autoShutdown/);
+    }
+    const ok = await Supervisor.start({ strategy: 'simple_one_for_one', autoShutdown: 'never', children: [h.template('w')] });
+    await ok.stop();
   });
 
   it('a significant permanent child is refused', async () => {

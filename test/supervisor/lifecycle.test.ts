@@ -70,6 +70,35 @@ describe('restart intensity', () => {
     expect(await sup.exit).toBe('shutdown');
   });
 
+  it('a step of the wall clock does not move the intensity window (forward: still too many)', async () => {
+    const h = new Harness();
+    const sup = await Supervisor.start({ strategy: 'one_for_one', intensity: 1, period: 5, children: [h.spec('a')] });
+    h.last('a').crash();
+    await flush();
+    vi.setSystemTime(Date.now() + 60_000); // NTP or an admin steps the clock a minute ahead
+    h.last('a').crash();
+    await flush();
+    expect(h.count('a')).toBe(2);
+    expect(await sup.exit).toBe('shutdown');
+  });
+
+  it('a step of the wall clock does not move the intensity window (backward: old restarts still expire)', async () => {
+    const h = new Harness();
+    const sup = await Supervisor.start({ strategy: 'one_for_one', intensity: 1, period: 5, children: [h.spec('a')] });
+    h.last('a').crash();
+    await flush();
+    vi.setSystemTime(Date.now() - 3_600_000); // stepped an hour back
+    await vi.advanceTimersByTimeAsync(5000); // a full period later
+    h.last('a').crash();
+    await flush();
+    expect(h.count('a')).toBe(3);
+    let exited = false;
+    void sup.exit.then(() => (exited = true));
+    await flush();
+    expect(exited).toBe(false);
+    await sup.stop();
+  });
+
   it('default intensity is 1 restart per 5 s', async () => {
     const h = new Harness();
     const sup = await Supervisor.start({ strategy: 'one_for_one', children: [h.spec('a')] });

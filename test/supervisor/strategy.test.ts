@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Supervisor, type SupervisorEvent } from '../../src/supervisor/index.js';
-import { flush, Harness } from './fakeChild.js';
+import { flush, Harness, type FakeChild } from './fakeChild.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -37,6 +37,19 @@ describe('start and stop order', () => {
     await sup.stop();
   });
 });
+
+/**
+ * Children a, b, c under `strategy`; `crashed` crashes and from then on every start of b fails,
+ * so the group restart is stuck retrying b (OTP try_again_restart) when this returns.
+ */
+async function stuckRestartingB(strategy: 'rest_for_one' | 'one_for_all', crashed: 'a' | 'b'): Promise<{ h: Harness; sup: Supervisor<FakeChild> }> {
+  const h = new Harness();
+  const sup = await Supervisor.start({ strategy, intensity: 1000, period: 10, children: [h.spec('a'), h.spec('b'), h.spec('c')] });
+  h.failNext('b', 100_000);
+  h.last(crashed).crash();
+  await flush();
+  return { h, sup };
+}
 
 describe('strategies restart exactly the right siblings, in the right order', () => {
   it('one_for_one restarts only the dead child', async () => {
@@ -164,6 +177,36 @@ describe('strategies restart exactly the right siblings, in the right order', ()
     expect(events.filter((e) => e.type === 'child.restarting').map((e) => e.type === 'child.restarting' && e.id)).toEqual(['b', 'c']);
     expect(events.some((e) => e.type === 'child.start_failed' && e.id === 'c')).toBe(true);
     expect(h.alive()).toEqual(['a', 'b', 'c']);
+    await sup.stop();
+  });
+
+  it('rest_for_one: terminating a child stuck in its restart loop leaves the rest of its group down (OTP hanging_restart_loop_rest_for_one)', async () => {
+    const { h, sup } = await stuckRestartingB('rest_for_one', 'b');
+    expect(await sup.restartChild('b')).toEqual({ ok: false, error: 'restarting' });
+    expect(await sup.deleteChild('b')).toEqual({ ok: false, error: 'restarting' });
+    const waiting = sup.whenRunning('c').catch((e: unknown) => e);
+    expect(await sup.terminateChild('b')).toEqual({ ok: true });
+    expect(sup.whichChildren().map((c) => c.child)).toEqual([h.last('a'), undefined, undefined]);
+    expect(await waiting).toMatchObject({ code: 'ENOCHILD', childId: 'c' });
+    await flush();
+    expect(h.count('c')).toBe(1); // c was never started again
+    expect(h.log.filter((l) => l.startsWith('start:'))).toEqual(['start:a', 'start:b', 'start:c']);
+    h.failures.clear();
+    expect(await sup.restartChild('b')).toEqual({ ok: true, child: h.last('b') });
+    await flush();
+    expect(sup.whichChildren().map((c) => c.child)).toEqual([h.last('a'), h.last('b'), undefined]);
+    await sup.stop();
+  });
+
+  it('one_for_all: terminating the child whose restart keeps failing leaves the rest of its group down', async () => {
+    const { h, sup } = await stuckRestartingB('one_for_all', 'a');
+    expect(await sup.terminateChild('b')).toEqual({ ok: true });
+    const starts = h.count('a');
+    await flush();
+    expect(h.count('a')).toBe(starts);
+    expect(h.count('c')).toBe(1);
+    expect(sup.whichChildren().map((c) => c.child)).toEqual([h.last('a'), undefined, undefined]);
+    expect(h.alive()).toEqual(['a']);
     await sup.stop();
   });
 
