@@ -1,5 +1,7 @@
 // footprint scenario: resident memory per idle Tuncer (1, 16 and 64 interfaces, each count in
-// a fresh process), create-to-ready and destroy latency (p50/p99 over all those interfaces).
+// a fresh process, the worker pool's spare counted), create-to-ready (with a warm spare) and
+// destroy latency (p50/p99 over all those interfaces), and crash-to-serving of a supervised
+// interface (bench/restartprobe.mjs).
 import { scenario, args, child, percentile, shq, BENCH } from './lib.mjs';
 import { join } from 'node:path';
 
@@ -23,8 +25,15 @@ await scenario(
     out.metrics.push({ id: 'footprint.create.p99', value: percentile(create, 0.99), unit: 'ms' });
     out.metrics.push({ id: 'footprint.destroy.p50', value: percentile(destroy, 0.5), unit: 'ms' });
     out.metrics.push({ id: 'footprint.destroy.p99', value: percentile(destroy, 0.99), unit: 'ms' });
+    // Crash to serving: a supervised tun's worker crashes; until an echo through its handle is answered.
+    const r = child(process.execPath, [join(BENCH, 'restartprobe.mjs'), String(opts.restarts ?? 20)]);
+    const { restart } = await r.json(300_000);
+    restart.sort((a, b) => a - b);
+    out.metrics.push({ id: 'footprint.restart.p50', value: percentile(restart, 0.5), unit: 'ms', extra: { n: restart.length } });
+    out.metrics.push({ id: 'footprint.restart.p99', value: percentile(restart, 0.99), unit: 'ms' });
   },
   () => {
     for (let i = 0; i < 64; i++) shq('ip', 'link', 'del', `bfp${i}`);
+    shq('ip', 'link', 'del', 'brs0');
   },
 );

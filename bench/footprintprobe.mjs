@@ -1,8 +1,11 @@
 // One footprint measurement in a fresh process: `node --expose-gc bench/footprintprobe.mjs K`.
-// Creates K idle tun Tuncers one after another (timing each create until ready), measures the
-// resident set before and after, then destroys them (timing each). Prints one JSON line.
+// Creates K idle tun Tuncers one after another (timing each create until ready, each with a
+// warm spare worker: the pool is warmed, untimed, before each), measures the resident set
+// before and after (the pool's spare counted in "after"), then destroys them (timing each).
+// Prints one JSON line.
 import { loadLib } from './lib.mjs';
-const { Tuncer } = await loadLib();
+const { Tuncer, warmWorkerPool, configureWorkerPool } = await loadLib();
+configureWorkerPool?.({ spares: 1 });
 
 const k = Number(process.argv[2]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -21,6 +24,7 @@ const create = [];
 const destroy = [];
 try {
   for (let i = 0; i < k; i++) {
+    await warmWorkerPool?.();
     const t0 = now();
     tuns.push(await Tuncer.create({ name: `bfp${i}`, mode: 'tun' }));
     create.push(now() - t0);

@@ -167,3 +167,4 @@ export function percentile(sorted, p) {
 export const DIST = process.env.TUNCTL_BENCH_DIST ?? join(BENCH, '..', 'dist');
 export const loadLib = () => import(pathToFileURL(join(DIST, 'index.js')).href);
 export const loadUdp = () => import(pathToFileURL(join(DIST, 'packet', 'udp.js')).href);
+export const loadIcmp = () => import(pathToFileURL(join(DIST, 'packet', 'icmpEcho.js')).href);

@@ -257,7 +257,10 @@ function target(id) {
     return p[2] === '64' ? { ref, text: '>= 2.5 x appium', ok: (r) => r >= 2.5 } : { ref, text: '(info)' };
   }
   if (id.startsWith('footprint.rssPerIf.')) return { text: '<= 10 MB', ok: (v) => v <= 10 };
-  if (id === 'footprint.create.p50') return { text: '<= 50 ms', ok: (v) => v <= 50 };
+  if (id === 'footprint.create.p50') return { text: '<= 10 ms', ok: (v) => v <= 10 };
+  if (id === 'footprint.create.p99') return { text: '<= 30 ms', ok: (v) => v <= 30 };
+  if (id === 'footprint.destroy.p50') return { text: '<= 5 ms', ok: (v) => v <= 5 };
+  if (id === 'footprint.restart.p50') return { text: '<= 30 ms', ok: (v) => v <= 30 };
   return undefined;
 }
 

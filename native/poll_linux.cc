@@ -158,7 +158,16 @@ static Napi::Value PollStop(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// How many fds and poll handles this environment still holds (including polls whose close
+// is pending): 0 means a worker may be reused without carrying anything over.
+static Napi::Value OpenHandles(const Napi::CallbackInfo& info) {
+  EnvState* state = GetEnvState(info.Env());
+  size_t n = state == nullptr ? 0 : state->fds.size() + state->polls.size() + state->closing;
+  return Napi::Number::New(info.Env(), static_cast<double>(n));
+}
+
 void RegisterPoll(Napi::Env env, Napi::Object exports) {
+  exports.Set("openHandles", Napi::Function::New(env, OpenHandles, "openHandles"));
   exports.Set("pollStart", Napi::Function::New(env, PollStart, "pollStart"));
   exports.Set("pollUpdate", Napi::Function::New(env, PollUpdate, "pollUpdate"));
   exports.Set("pollStop", Napi::Function::New(env, PollStop, "pollStop"));

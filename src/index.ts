@@ -20,6 +20,7 @@ export { Tuncer, TuncerClosedError, type TuncerOptions, type TunEvent, type Tunc
 export type { TuncerExitReason } from './actors/tuncerMachine.js';
 export type { ActiveMode } from './actors/tuncerOptions.js';
 export { PacketBatch } from './actors/packetBatch.js';
+export { configureWorkerPool, warmWorkerPool, type WorkerPoolOptions } from './actors/workerPool.js';
 export type { AddressSpec } from './actors/messages.js';
 export {
   Supervisor, SupervisorError,

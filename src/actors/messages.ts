@@ -55,6 +55,15 @@ export interface WorkerRequest {
   readonly args: readonly unknown[];
 }
 
+/** Main → worker: serve the interface this config describes (a worker serves one at a time). */
+export interface WorkerStart {
+  readonly type: 'start';
+  readonly config: WorkerConfig;
+}
+
+/** Everything the main thread sends a worker. */
+export type WorkerInbound = WorkerStart | WorkerRequest;
+
 /** Counters kept by the worker. */
 export interface WorkerStats {
   rxPackets: number;
@@ -80,6 +89,7 @@ export interface WireError {
 
 /** Worker → main. */
 export type WorkerMessage =
+  | { readonly type: 'booted' }
   | { readonly type: 'ready'; readonly name: string; readonly flags: number; readonly fd: number; readonly created: boolean }
   | { readonly type: 'reply'; readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly error: WireError }

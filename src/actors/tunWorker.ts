@@ -10,9 +10,15 @@
  * environment cleanup hook when this thread ends for any reason (terminate, an
  * uncaught exception), so no path leaks it.
  *
+ * A thread serves one interface at a time, a *session*: it boots, waits for a `start`
+ * message (so a pool can boot it ahead of need), and after a clean `close` it can serve
+ * another. Each session has its own rings and counters; callbacks of an ended session
+ * check `gen` and do nothing. A thread that entered another network namespace is never
+ * reused, and `close` says whether anything (fd, poll handle) is left in the addon.
+ *
  * @module
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import { loadNative } from '../native/binding.js';
 import { sys } from '../native/tunError.js';
@@ -20,26 +26,30 @@ import * as tunctl from '../tunctl/index.js';
 import { PacketRing } from './packetRing.js';
 import {
   FD_OPS, NAME_OPS, toWire,
-  type FdOp, type NameOp, type WorkerConfig, type WorkerMessage, type WorkerRequest, type WorkerStats,
+  type FdOp, type NameOp, type WorkerConfig, type WorkerInbound, type WorkerMessage, type WorkerRequest, type WorkerStats,
 } from './messages.js';
 
 if (!parentPort) throw new Error('tunWorker runs only as a worker thread');
 const port = parentPort;
-const cfg = workerData as WorkerConfig;
 const native = loadNative();
 const c = native.constants;
-
-const rx = new PacketRing(cfg.rx);
-const tx = new PacketRing(cfg.tx);
 const out = new Int32Array(5);
-const stats: Omit<WorkerStats, 'kernelDrops'> = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0 };
 
+// The session: set by beginSession, one interface at a time.
+let gen = 0;
+let cfg: WorkerConfig;
+let rx: PacketRing;
+let tx: PacketRing;
+let stats: Omit<WorkerStats, 'kernelDrops'>;
 let fd = -1;
-let name = cfg.name;
+let name = '';
 let pollId = -1;
-let closing = false;
+/** No session, or the session is ending: requests other than close/stats are refused. */
+let closing = true;
 /** This start created the device (it did not exist before). */
 let createdHere = false;
+/** This thread entered another network namespace once: it stays there, so it is never reused. */
+let movedNetns = false;
 
 function post(msg: WorkerMessage): void {
   port.postMessage(msg);
@@ -62,6 +72,7 @@ function start(): boolean {
     if (cfg.netns !== undefined) {
       const path = cfg.netns;
       // This thread only: the device, its name and every ioctl then live in that namespace.
+      movedNetns = true;
       sys(() => native.enterNetns(path));
     }
     created = !deviceExists(cfg.name);
@@ -102,7 +113,7 @@ function start(): boolean {
 const READS_PER_WAKE = 4;
 
 /** The consumer's ACK when the worker last published: has it taken anything since? */
-let ackAtPublish = rx.ackCount();
+let ackAtPublish = 0;
 
 /**
  * Read only on demand, as gen_tcp's `{active, false}`: while the main thread consumes
@@ -158,19 +169,21 @@ function pauseRx(seenAck: number, full: boolean): void {
   // PAUSED is set before WAITING is looked at: a consumer that starts waiting after this
   // look sees PAUSED and pokes ACK (PacketRing.waitData).
   const wait = !full && rx.consumerWaiting() ? undefined : rx.waitAck(seenAck);
-  if (wait) void wait.then(resumeRx);
-  else resumeRx();
+  const session = gen;
+  if (wait) void wait.then(() => resumeRx(session));
+  else resumeRx(session);
 }
 
-function resumeRx(): void {
+function resumeRx(session: number): void {
+  if (session !== gen || closing) return;
   rx.setPaused(false);
-  if (!closing) native.pollUpdate(pollId, c.POLLIN);
+  native.pollUpdate(pollId, c.POLLIN);
 }
 
 // ---- tx: ring → kernel ----
 
-function drainTx(): void {
-  while (!closing && tx.readable()) {
+function drainTx(session: number): void {
+  while (session === gen && !closing && tx.readable()) {
     native.writeRecords(fd, tx.data, tx.readStart, tx.readEnd, out);
     const consumed = out[0] as number;
     stats.txPackets += out[1] as number;
@@ -182,9 +195,9 @@ function drainTx(): void {
       // The driver pushed back (it hardly ever does): try again on the next turn.
       setImmediate(() => {
         try {
-          drainTx();
+          drainTx(session);
         } catch (err) {
-          fatal(err);
+          if (session === gen) fatal(err);
         }
       });
       return;
@@ -192,18 +205,18 @@ function drainTx(): void {
   }
 }
 
-function txLoop(): void {
-  if (closing) return;
+function txLoop(session: number): void {
+  if (session !== gen || closing) return;
   const seen = tx.seqCount();
   try {
-    drainTx();
+    drainTx(session);
   } catch (err) {
     fatal(err);
     return;
   }
   const wait = tx.waitData(seen);
-  if (wait) void wait.then(txLoop);
-  else setImmediate(txLoop);
+  if (wait) void wait.then(() => txLoop(session));
+  else setImmediate(() => txLoop(session));
 }
 
 // ---- control ----
@@ -237,8 +250,8 @@ function shutdown(): void {
   closing = true;
   if (pollId >= 0) native.pollStop(pollId);
   pollId = -1;
-  rx.close();
-  tx.close();
+  rx?.close(); // undefined before the first session
+  tx?.close();
   if (fd >= 0) native.close(fd);
   fd = -1;
 }
@@ -251,10 +264,7 @@ function handle(req: WorkerRequest): unknown {
   if ((NAME_OPS as readonly string[]).includes(req.op)) return api[req.op as NameOp](name, ...req.args);
   switch (req.op) {
     case 'stats':
-      return { ...stats, kernelDrops: kernelDrops() };
-    case 'close':
-      shutdown();
-      return true;
+      return { ...stats, kernelDrops: fd >= 0 ? kernelDrops() : -1 };
     case 'abandon':
       // The main thread gave up on this start: leave no persistent device that we made.
       if (createdHere && cfg.persist && fd >= 0) tunctl.persist(fd, false);
@@ -296,8 +306,53 @@ function injectFault(kind: unknown): true {
   }
 }
 
-port.on('message', (req: WorkerRequest) => {
-  if (closing && req.op !== 'close' && req.op !== 'stats') {
+/** Start serving the interface `config` describes: rings, counters, device, polling. */
+function beginSession(config: WorkerConfig): void {
+  gen += 1;
+  cfg = config;
+  rx = new PacketRing(config.rx);
+  tx = new PacketRing(config.tx);
+  stats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0 };
+  fd = -1;
+  name = config.name;
+  pollId = -1;
+  closing = false;
+  createdHere = false;
+  ackAtPublish = rx.ackCount();
+  if (!start()) {
+    closing = true;
+    return;
+  }
+  pollId = native.pollStart(fd, c.POLLIN, onReadable);
+  pauseRx(ackAtPublish, false); // nothing is read until the main thread wants a packet
+  txLoop(gen);
+}
+
+/**
+ * Answer `close` once the poll handle's close has completed (uv_close finishes in the
+ * close phase, after this turn's immediates): whether this thread holds nothing more and
+ * may serve another interface.
+ */
+function replyClosed(id: number): void {
+  setTimeout(() => {
+    const reusable = !movedNetns && native.openHandles() === 0;
+    post({ type: 'reply', id, ok: true, value: { reusable } });
+  }, 0);
+}
+
+port.on('message', (msg: WorkerInbound) => {
+  if ('type' in msg) {
+    if (closing) beginSession(msg.config);
+    else post({ type: 'fatal', phase: 'start', error: { name: 'Error', message: `this worker already serves ${name}` } });
+    return;
+  }
+  const req = msg;
+  if (req.op === 'close') {
+    shutdown();
+    replyClosed(req.id);
+    return;
+  }
+  if (closing && req.op !== 'stats') {
     post({ type: 'reply', id: req.id, ok: false, error: { name: 'Error', message: `${name} is closed` } });
     return;
   }
@@ -312,12 +367,8 @@ port.on('message', (req: WorkerRequest) => {
 // An uncaught exception or process.exit(): mark the rings closed, so the main thread refuses
 // packets at once instead of queueing them for a thread that is gone.
 process.on('exit', () => {
-  rx.close();
-  tx.close();
+  rx?.close();
+  tx?.close();
 });
 
-if (start()) {
-  pollId = native.pollStart(fd, c.POLLIN, onReadable);
-  pauseRx(ackAtPublish, false); // nothing is read until the main thread wants a packet
-  txLoop();
-}
+post({ type: 'booted' }); // for a pool: this thread is ready for a `start`

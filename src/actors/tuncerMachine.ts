@@ -133,7 +133,8 @@ export const tuncerMachine = setup({
           states: {
             closing: {
               entry: 'close',
-              on: { CLOSE_DONE: 'terminating', FAILED: 'terminating' },
+              // RELEASED: the fd is closed and the thread went back to the pool, clean.
+              on: { RELEASED: '#tuncer.stopped', CLOSE_DONE: 'terminating', FAILED: 'terminating' },
               after: { closeTimeout: 'terminating' },
             },
             terminating: { entry: 'terminate' },

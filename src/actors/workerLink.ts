@@ -12,10 +12,9 @@
  * ```
  * @module
  */
-import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { fromWire, type FdOp, type NameOp, type SpecialOp, type WorkerConfig, type WorkerMessage } from './messages.js';
+import type { Worker } from 'node:worker_threads';
+import { fromWire, type FdOp, type NameOp, type SpecialOp, type WorkerConfig, type WorkerInbound, type WorkerMessage } from './messages.js';
+import { workerPool } from './workerPool.js';
 
 /** What the link reports to the machine. */
 export type WorkerLinkEvent =
@@ -23,6 +22,7 @@ export type WorkerLinkEvent =
   | { type: 'START_FAILED'; error: Error }
   | { type: 'FAILED'; error: Error }
   | { type: 'CLOSE_DONE' }
+  | { type: 'RELEASED' }
   | { type: 'UNDONE' }
   | { type: 'EXITED'; code: number | null };
 
@@ -33,17 +33,6 @@ interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   timer: NodeJS.Timeout;
-}
-
-/** The compiled worker: beside this file in `dist/`; from `src/` (tests) the built copy. */
-function workerUrl(): URL {
-  const url = new URL('./tunWorker.js', import.meta.url);
-  if (import.meta.url.endsWith('.ts')) {
-    const built = new URL(url.href.replace('/src/actors/', '/dist/actors/'));
-    if (!existsSync(fileURLToPath(built))) throw new Error('tunctl: dist/ is missing; run `npm run build` first');
-    return built;
-  }
-  return url;
 }
 
 /**
@@ -79,7 +68,7 @@ export class WorkerLink {
     this.#send = send;
     let worker: Worker;
     try {
-      worker = new Worker(workerUrl(), { workerData: this.#config, stdout: false, stderr: false });
+      worker = workerPool.acquire();
     } catch (err) {
       // No thread was made: report a failed start and an exit, as a thread would.
       queueMicrotask(() => {
@@ -90,18 +79,35 @@ export class WorkerLink {
     }
     this.#worker = worker;
     // An 'error' listener is what keeps a worker's crash from taking the process down.
-    worker.on('error', (err) => {
-      this.#onCrash(err);
-      this.#send({ type: 'FAILED', error: err });
-    });
-    worker.on('exit', (code) => {
-      this.#worker = undefined;
-      this.#send({ type: 'EXITED', code });
-    });
-    worker.on('message', (msg: WorkerMessage) => this.#onMessage(msg));
+    worker.on('error', this.#onError);
+    worker.on('exit', this.#onExit);
+    worker.on('message', this.#onMessage);
+    worker.postMessage({ type: 'start', config: this.#config } satisfies WorkerInbound);
   }
 
-  #onMessage(msg: WorkerMessage): void {
+  #onError = (err: Error): void => {
+    this.#onCrash(err);
+    this.#send({ type: 'FAILED', error: err });
+  };
+
+  #onExit = (code: number): void => {
+    this.#worker = undefined;
+    this.#send({ type: 'EXITED', code });
+  };
+
+  /** Hand a worker whose session closed cleanly back to the pool; false if the pool has no room (it is then terminated as usual). */
+  #release(): boolean {
+    const worker = this.#worker;
+    if (!worker || !workerPool.hasRoom()) return false;
+    worker.off('error', this.#onError);
+    worker.off('exit', this.#onExit);
+    worker.off('message', this.#onMessage);
+    this.#worker = undefined;
+    workerPool.release(worker);
+    return true;
+  }
+
+  #onMessage = (msg: WorkerMessage): void => {
     switch (msg.type) {
       case 'ready':
         this.#send({ type: 'READY', name: msg.name, flags: msg.flags, fd: msg.fd, created: msg.created });
@@ -120,14 +126,16 @@ export class WorkerLink {
         else p.reject(fromWire(msg.error));
       }
     }
-  }
+  };
 
   /** Carry out a command of the machine. */
   command(cmd: WorkerCommand): void {
     switch (cmd.type) {
       case 'CLOSE':
-        this.call('close', [], cmd.timeoutMs).then(
-          () => this.#send({ type: 'CLOSE_DONE' }),
+        // The worker closes its fd and says whether it holds nothing more: then the thread
+        // goes back to the pool instead of being terminated.
+        this.call<{ reusable: boolean }>('close', [], cmd.timeoutMs).then(
+          (r) => this.#send(r.reusable && this.#release() ? { type: 'RELEASED' } : { type: 'CLOSE_DONE' }),
           () => this.#send({ type: 'CLOSE_DONE' }),
         );
         return;

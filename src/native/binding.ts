@@ -166,6 +166,8 @@ export interface NativeBinding {
   pollUpdate(id: number, events: number): void;
   /** Stop and close a poll handle; unknown ids are ignored. */
   pollStop(id: number): void;
+  /** Fds and poll handles this environment still holds (polls whose close is pending included). */
+  openHandles(): number;
 
   /** Socket ioctl on an interface by name that reads an int field: SIOCGIFFLAGS (ifr_flags),
    *  SIOCGIFMTU, SIOCGIFINDEX, SIOCGIFTXQLEN. */

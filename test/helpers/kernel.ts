@@ -4,7 +4,8 @@
  * as skipped with the reason, and under `CI=true` a skipped kernel test is a failure,
  * so CI can never go green on nothing.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { workerPool } from '../../src/actors/workerPool.js';
 import { existsSync, readlinkSync, readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
@@ -32,7 +33,11 @@ export const kernelUnavailable = unavailable();
 /** `describe` for kernel tests: runs, skips with a reason, or fails under CI. */
 export function describeKernel(name: string, body: () => void): void {
   if (!kernelUnavailable) {
-    describe(name, body);
+    describe(name, () => {
+      // A spare worker of the pool holds fds of its own: have any there before a baseline.
+      beforeAll(() => workerPool.warm());
+      body();
+    });
   } else if (process.env.CI === 'true') {
     describe(name, () => {
       it('can reach the kernel (CI=true forbids skipping kernel tests)', () => {

@@ -1,0 +1,75 @@
+// The worker pool against the kernel: a worker whose interface closed cleanly serves the
+// next one; a crashed one, or one that entered another network namespace, never does.
+import { afterEach, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Tuncer } from '../../src/index.js';
+import { workerPool } from '../../src/actors/workerPool.js';
+import { buildIcmp4EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.js';
+import { describeKernel, devExists, ifname, openFds } from '../helpers/kernel.js';
+
+afterEach(() => workerPool.configure({ spares: 0 }));
+
+/**
+ * Create an interface on a thread of its own, then make the pool want two spares: a clean
+ * close then has room (or a spare still booting to replace), whatever the boot timing.
+ */
+async function createThenWantSpares(opts: Parameters<typeof Tuncer.create>[0]): Promise<Tuncer> {
+  workerPool.configure({ spares: 0 });
+  const t = await Tuncer.create(opts);
+  workerPool.configure({ spares: 2 });
+  return t;
+}
+
+async function answers(t: Tuncer, seq: number): Promise<boolean> {
+  await t.send(buildIcmp4EchoRequest({ src: '198.18.35.2', dst: '198.18.35.1', id: 35, seq }));
+  const signal = AbortSignal.timeout(2000);
+  for (;;) if (parseIcmpEcho(await t.recv({ signal }))?.type === 'reply') return true;
+}
+
+describeKernel('worker pool', () => {
+  it('a cleanly closed interface gives its worker back, and that worker serves the next interface', async () => {
+    const before = workerPool.reused;
+    const a = await createThenWantSpares({ mode: 'tun', name: ifname('wp'), addresses: ['198.18.35.1/24'] });
+    await a.destroy();
+    expect(workerPool.reused).toBe(before + 1);
+    expect(devExists(a.devname)).toBe(false);
+    const fds = openFds();
+    const b = await Tuncer.create({ mode: 'tun', name: ifname('wp'), addresses: ['198.18.35.1/24'] });
+    expect(await answers(b, 1)).toBe(true);
+    expect(b.state).toBe('passive');
+    await b.destroy();
+    expect(openFds()).toBeLessThanOrEqual(fds);
+  });
+
+  it('a crashed worker is never given back', async () => {
+    const before = workerPool.reused;
+    const t = await createThenWantSpares({ mode: 'tun', name: ifname('wp') });
+    await t.injectFault('throw');
+    expect(await t.exit).toBeInstanceOf(Error);
+    expect(workerPool.reused).toBe(before);
+  });
+
+  it('a worker that entered another network namespace is never given back', async () => {
+    const holder = spawn('unshare', ['--net', '--', 'sleep', '30'], { stdio: 'ignore' });
+    try {
+      await sleep(100);
+      const before = workerPool.reused;
+      const t = await createThenWantSpares({ mode: 'tun', name: ifname('wp'), netns: `/proc/${holder.pid}/ns/net` });
+      await t.destroy();
+      expect(workerPool.reused).toBe(before);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  it('with spares 0 every interface boots its own thread and none is kept', async () => {
+    workerPool.configure({ spares: 0 });
+    const before = workerPool.reused;
+    const t = await Tuncer.create({ mode: 'tun', name: ifname('wp') });
+    await t.destroy();
+    expect(workerPool.reused).toBe(before);
+    expect(workerPool.idle).toBe(0);
+    expect(() => workerPool.configure({ spares: -1 })).toThrow(RangeError);
+  });
+});
