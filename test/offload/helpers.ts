@@ -185,3 +185,24 @@ export function streamBytes(n: number, seed: number): Buffer {
   }
   return b;
 }
+
+/**
+ * Recomputes the IPv4 header checksum and the TCP/UDP checksum of a packet from its own
+ * (possibly nonsensical) header fields, so that a mutated packet still looks valid to a
+ * checksum test; does nothing where a field to fill lies outside the packet.
+ */
+export function fixChecksums(p: Buffer): Buffer {
+  const v6 = p.length >= 40 && p[0]! >> 4 === 6;
+  const l4 = v6 ? 40 : p.length >= 20 && p[0]! >> 4 === 4 ? (p[0]! & 15) * 4 : -1;
+  if (l4 < 0 || l4 > p.length) return p;
+  if (!v6) {
+    p.writeUInt16BE(0, 10);
+    p.writeUInt16BE(~naiveSum(p, 0, l4) & 0xffff, 10);
+  }
+  const proto = v6 ? p[6]! : p[9]!;
+  const at = l4 + (proto === 6 ? 16 : 6);
+  if ((proto !== 6 && proto !== 17) || at + 2 > p.length) return p;
+  p.writeUInt16BE(0, at);
+  p.writeUInt16BE(~naiveSum(p, l4, p.length, pseudo(p, v6, proto, p.length - l4)) & 0xffff, at);
+  return p;
+}
