@@ -159,7 +159,7 @@ export class GroCoalescer {
       const data = list ? list[i] : rec.data;
       const off = list ? 0 : rec.offset(i);
       const len = list ? (data as Uint8Array | undefined)?.length : rec.lengthOf(i);
-      checkRange(data, off, len, `coalesce(packets[${i}])`);
+      checkRange(data, off, len, 'coalesce(packets)', i);
       if ((len as number) === 0 || (len as number) > 0xffff) throw new RangeError(`coalesce(packets[${i}]) must be 1 to 65535 bytes, got ${len}`);
     }
     this.#items = 0;
@@ -348,7 +348,7 @@ export class GroCoalescer {
     const h = this.#hdr;
     let bytes = 0;
     for (let j = 0; j < this.#items; j++) bytes += recordBytes(h + this.#iBytes[j]!);
-    out.requireRoom(this.#items, bytes, `the ${this.#items} packets of a coalesced batch`);
+    out.requireRoom(this.#items, bytes, 'the packets of a coalesced batch');
     const d = out.data;
     let at = out.end;
     for (let j = 0; j < this.#items; j++) {

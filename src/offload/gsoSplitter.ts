@@ -223,7 +223,7 @@ export class GsoSplitter {
     const n = payload === 0 ? 1 : Math.ceil(payload / gsoSize);
     const last = payload - (n - 1) * gsoSize;
     const o = this.#outHdr;
-    out.requireRoom(n, (n - 1) * recordBytes(o + l.hdr + gsoSize) + recordBytes(o + l.hdr + last), `the ${n} segments of a GSO packet`);
+    out.requireRoom(n, (n - 1) * recordBytes(o + l.hdr + gsoSize) + recordBytes(o + l.hdr + last), 'the segments of a GSO packet');
     this.#segments(data, p, l, gsoSize, n, out);
     return n;
   }
@@ -251,7 +251,7 @@ export class GsoSplitter {
       try {
         if (list) {
           const pkt = list[i];
-          checkRange(pkt, 0, 0, `splitBatch(packets[${i}])`);
+          checkRange(pkt, 0, 0, 'splitBatch(packets)', i);
           total += this.splitAt(pkt as Uint8Array, 0, (pkt as Uint8Array).length, out);
         } else {
           total += this.splitAt(rec.data, rec.offset(i), rec.lengthOf(i), out);

@@ -62,26 +62,29 @@ export function sourceCount(source: unknown, name: string): number {
 }
 
 /**
- * Checks that `[offset, offset + length)` lies inside `data` (the packet `i` of a batch, or
- * one packet given alone).
+ * Checks that `[offset, offset + length)` lies inside `data` (the packet `index` of a batch,
+ * or one packet given alone). The message is built only on failure: no string per packet.
  *
  * @param data - the byte area
  * @param offset - where the packet starts
  * @param length - its bytes
- * @param name - how the packet is named in the error message
+ * @param name - how the argument is named in the error message, e.g. `'coalesce(packets)'`
+ * @param index - the packet's index in a batch, or -1 for a packet given alone
  * @throws TypeError when `data` is not a Uint8Array; RangeError when the range does not fit
  * @example
  * ```ts
- * checkRange(batch.data, batch.offset(i), batch.lengthOf(i), `packets[${i}]`);
+ * checkRange(batch.data, batch.offset(i), batch.lengthOf(i), 'coalesce(packets)', i);
  * ```
  * @internal
  */
-export function checkRange(data: unknown, offset: unknown, length: unknown, name: string): void {
-  if (!(data instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array or Buffer, got ${describeValue(data)}`);
+export function checkRange(data: unknown, offset: unknown, length: unknown, name: string, index = -1): void {
+  if (data instanceof Uint8Array && typeof offset === 'number' && typeof length === 'number' && Number.isInteger(offset) && Number.isInteger(length)) {
+    if (offset >= 0 && length >= 0 && offset + length <= data.length) return;
+  }
+  const what = index < 0 ? name : `${name}[${index}]`;
+  if (!(data instanceof Uint8Array)) throw new TypeError(`${what} must be a Uint8Array or Buffer, got ${describeValue(data)}`);
   if (typeof offset !== 'number' || typeof length !== 'number' || !Number.isInteger(offset) || !Number.isInteger(length)) {
-    throw new TypeError(`${name}: offset and length must be integers, got ${describeValue(offset)} and ${describeValue(length)}`);
+    throw new TypeError(`${what}: offset and length must be integers, got ${describeValue(offset)} and ${describeValue(length)}`);
   }
-  if (offset < 0 || length < 0 || offset + length > data.length) {
-    throw new RangeError(`${name}: bytes [${offset}, ${offset + length}) lie outside the ${data.length} bytes given`);
-  }
+  throw new RangeError(`${what}: bytes [${offset}, ${offset + length}) lie outside the ${data.length} bytes given`);
 }

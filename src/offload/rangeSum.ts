@@ -65,26 +65,30 @@ export function rangeSum(bytes: Uint8Array, start: number, end: number, initial:
   // 16-bit word on a little-endian host.
   const oddShift = HOST_LE ? 8 : 0;
   const evenShift = HOST_LE ? 0 : 8;
+  if (end - start < 64) {
+    // Short ranges (headers, addresses): big-endian pairs directly, no swap needed.
+    let s = initial;
+    let i = start;
+    for (; i + 1 < end; i += 2) s += (bytes[i]! << 8) | bytes[i + 1]!;
+    if (i < end) s += bytes[i]! << 8;
+    return fold16(s);
+  }
   let sum = 0;
   let a = from;
   const firstWord = (from + 3) & ~3;
-  if (to - from < 8 || firstWord >= to) {
-    for (; a < to; a++) sum += bytes[a - base]! << ((a & 1) === 1 ? oddShift : evenShift);
-  } else {
-    for (; a < firstWord; a++) sum += bytes[a - base]! << ((a & 1) === 1 ? oddShift : evenShift);
-    const words = wordsOf(bytes.buffer);
-    const lastWord = to >>> 2;
-    let w = a >>> 2;
-    let s0 = 0;
-    let s1 = 0;
-    for (; w + 3 < lastWord; w += 4) {
-      s0 += words[w]! + words[w + 1]!;
-      s1 += words[w + 2]! + words[w + 3]!;
-    }
-    for (; w < lastWord; w++) s0 += words[w]!;
-    sum += s0 + s1;
-    for (a = lastWord << 2; a < to; a++) sum += bytes[a - base]! << ((a & 1) === 1 ? oddShift : evenShift);
+  for (; a < firstWord; a++) sum += bytes[a - base]! << ((a & 1) === 1 ? oddShift : evenShift);
+  const words = wordsOf(bytes.buffer);
+  const lastWord = to >>> 2;
+  let w = a >>> 2;
+  let s0 = 0;
+  let s1 = 0;
+  for (; w + 3 < lastWord; w += 4) {
+    s0 += words[w]! + words[w + 1]!;
+    s1 += words[w + 2]! + words[w + 3]!;
   }
+  for (; w < lastWord; w++) s0 += words[w]!;
+  sum += s0 + s1;
+  for (a = lastWord << 2; a < to; a++) sum += bytes[a - base]! << ((a & 1) === 1 ? oddShift : evenShift);
   // 32-bit words fold into 16-bit ones; bytes at even addresses are then the low bytes.
   let folded = fold16(sum);
   // The range's first byte is the high byte of a big-endian word: swap when the host put
