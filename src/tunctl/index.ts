@@ -19,6 +19,7 @@ export {
   txFilter, attachFilter, detachFilter, encodeBpf, setVnetHdrSize, vnetHdrSize,
   type OffloadFlags, type TunInfo, type BpfInstruction,
 } from './fdControl.js';
+export { probeOffload, probeGroWrite, type OffloadWant, type OffloadProbe, type GroWriteProbe } from './probeOffload.js';
 export {
   up, down, link, removeAddress, dstaddr, broadcast, ipv4, netmask, setNetmask, mtu, setMtu,
   txqueuelen, setTxqueuelen, hwaddr, setHwaddr, ifindex, ifFlags, DEFAULT_PREFIX, MTU_RANGE, type Ipv4Config,
