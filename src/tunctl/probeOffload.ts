@@ -230,3 +230,106 @@ export function probeGroWrite(fd: number, options?: { udp?: boolean }): GroWrite
   if (udp && udpError !== undefined) errors.udp = udpError;
   return { tcp: tcpError === undefined, udp: udp && udpError === undefined, errors };
 }
+
+/**
+ * The offloads an interface asks for: `'auto'` (all the kernel takes), `false` (none: the
+ * mask is cleared), or TCP and UDP chosen (each default true when the object is given).
+ *
+ * @example
+ * ```ts
+ * const setting: OffloadSetting = { tcp: true, udp: false };
+ * ```
+ */
+export type OffloadSetting = 'auto' | false | { tcp?: boolean; udp?: boolean };
+
+/**
+ * What {@link setupOffload} did; `warnings` say what was wanted and refused.
+ *
+ * @example
+ * ```ts
+ * const r: OffloadSetup = setupOffload(fd, 'auto');
+ * for (const w of r.warnings) log.warn(w);
+ * ```
+ */
+export interface OffloadSetup {
+  /** The TUN_F_* mask now set; `undefined` when it was left as it was (no setting, vnet header on). */
+  readonly mask: number | undefined;
+  /** Super-packets the kernel may hand out: TSO4/6, USO4/6. */
+  readonly read: { readonly tcp: boolean; readonly udp: boolean };
+  /** Coalesced writes the kernel took in {@link probeGroWrite}; `undefined` when untested (see `notes`). */
+  readonly write: { readonly tcp: boolean; readonly udp: boolean } | undefined;
+  /** Offloads wanted but refused (EINVAL, EIO): fallbacks to log as warnings. */
+  readonly warnings: readonly string[];
+  /** Other facts worth a log line (nothing to probe, a probe not run). */
+  readonly notes: readonly string[];
+}
+
+/**
+ * Checks an {@link OffloadSetting}.
+ *
+ * @param value - the option as given
+ * @param vnetHdr - whether the device is opened with a vnet header
+ * @throws TypeError/RangeError for anything else, or for TCP/UDP asked for without `vnetHdr`
+ * @example
+ * ```ts
+ * checkOffloadSetting({ tcp: true }, true);
+ * ```
+ */
+export function checkOffloadSetting(value: unknown, vnetHdr: boolean): asserts value is OffloadSetting {
+  if (value === 'auto' || value === false) return;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(`offload must be 'auto', false or { tcp?, udp? }, got ${JSON.stringify(value)}`);
+  }
+  const w = wanted(value, 'offload option');
+  if ((w.tcp || w.udp) && !vnetHdr) throw new RangeError('offload needs vnetHdr: true (the kernel describes each super-packet in the vnet header)');
+}
+
+/**
+ * Sets a device's offloads at start, as a `Tuncer` with the `offload` option does: without a
+ * vnet header the mask is cleared (one left from an earlier attach would corrupt what is
+ * read); with `false` it is cleared too; otherwise {@link probeOffload} sets the largest mask
+ * taken among what is wanted, and {@link probeGroWrite} checks GRO writes when the link is up.
+ * Never throws for a refusal: it becomes a warning.
+ *
+ * @param fd - the device's fd
+ * @param setting - what is wanted; `undefined` only clears a mask left on a device without a vnet header
+ * @returns what was set and found
+ * @throws TunError for failures that are not refusals
+ * @example
+ * ```ts
+ * const r = tunctl.setupOffload(fd, 'auto'); // { mask: 0x67, read: { tcp: true, udp: true }, write: { tcp: true, udp: true }, ... }
+ * ```
+ */
+export function setupOffload(fd: number, setting: OffloadSetting | undefined): OffloadSetup {
+  assertFd(fd);
+  const vnet = info(fd).vnetHdr;
+  if (setting !== undefined) checkOffloadSetting(setting, true);
+  const none = (notes: string[]): OffloadSetup => ({ mask: 0, read: { tcp: false, udp: false }, write: undefined, warnings: [], notes });
+  if (!vnet) {
+    offload(fd, 0);
+    return none(setting === undefined || setting === false ? [] : ['no vnet header: offloads stay off']);
+  }
+  if (setting === undefined) return { ...none([]), mask: undefined };
+  if (setting === false) {
+    offload(fd, 0);
+    return none([]);
+  }
+  const w = setting === 'auto' ? { tcp: true, udp: true } : { tcp: setting.tcp ?? true, udp: setting.udp ?? true };
+  const warnings: string[] = [];
+  const notes: string[] = [];
+  const r = probeOffload(fd, w);
+  if (w.tcp && !r.tcp) warnings.push('the kernel refused TSO (TUNSETOFFLOAD EINVAL): TCP super-packets will not be read');
+  if (w.udp && !r.udp) warnings.push('the kernel refused USO (TUNSETOFFLOAD EINVAL; it needs Linux 6.2): UDP super-packets will not be read');
+  let write: OffloadSetup['write'];
+  if (w.tcp || w.udp) {
+    const g = probeGroWrite(fd, { udp: w.udp });
+    if (g.reason !== undefined) {
+      notes.push(`GRO writes not probed: ${g.reason}`);
+    } else {
+      write = { tcp: g.tcp, udp: g.udp };
+      if (w.tcp && !g.tcp) warnings.push(`the kernel refused a coalesced TCP write (${g.errors.tcp ?? 'error'}): do not coalesce TCP`);
+      if (w.udp && !g.udp) warnings.push(`the kernel refused a coalesced UDP write (${g.errors.udp ?? 'error'}; it needs Linux 6.2): do not coalesce UDP`);
+    }
+  }
+  return { mask: r.mask, read: { tcp: r.tcp, udp: r.udp }, write, warnings, notes };
+}

@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
 import { Tuncer, tunctl } from '../../src/index.js';
 import { GsoSplitter } from '../../src/offload/gsoSplitter.js';
 import { GroCoalescer } from '../../src/offload/groCoalescer.js';
@@ -69,7 +70,7 @@ const srv = net.createServer((s) => {
   });
 });
 srv.listen(5201, '198.18.31.2', () => console.error('server ready'));
-setTimeout(() => process.exit(3), 80000).unref();
+setTimeout(() => process.exit(3), 40000).unref();
 `;
 
 const CLIENT = `
@@ -82,8 +83,35 @@ const s = net.connect(5201, '198.18.31.2', () => s.write(data));
 s.on('data', (d) => { h.update(d); got += d.length; });
 s.on('end', () => { console.log(JSON.stringify({ sent, got, received: h.digest('hex') })); process.exit(0); });
 s.on('error', (e) => { console.log(JSON.stringify({ error: String(e) })); process.exit(2); });
-setTimeout(() => { console.log(JSON.stringify({ timeout: true, got })); process.exit(3); }, 80000);
+setTimeout(() => { console.log(JSON.stringify({ timeout: true, got })); process.exit(3); }, 40000);
 `;
+
+/** 8 MiB (or `size`) each way over TCP from A's namespace to B's; checks both digests. */
+async function transfer(nsA: string, nsB: string, size: number): Promise<void> {
+  const server = node(nsB, SERVER, [String(size), String(size)]);
+  await sleep(300);
+  const client = node(nsA, CLIENT, [String(size)]);
+  const last = (text: string): Record<string, unknown> => {
+    try {
+      return JSON.parse(text.trim().split('\n').pop() ?? '') as Record<string, unknown>;
+    } catch {
+      return { output: text }; // a stalled transfer: the process timed out without a result
+    }
+  };
+  const [c, s] = (await Promise.all([client.out, server.out])).map(last);
+  expect(c).toMatchObject({ got: size });
+  expect(s).toMatchObject({ got: size, received: c!.sent }); // A → B
+  expect(c!.received).toBe(s!.sent); // B → A
+}
+
+/** A test logger: what the interface logged, as [level, msg, data]. */
+function recordingLogger(lines: [string, string, Record<string, unknown>][]): Logger {
+  const at = (level: string) => (data: Record<string, unknown> | string, msg?: string): void => {
+    lines.push(typeof data === 'string' ? [level, data, {}] : [level, msg ?? '', data]);
+  };
+  const log = { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug'), child: () => log };
+  return log as unknown as Logger;
+}
 
 describeKernel('offload against the kernel', () => {
   it('probeOffload sets the largest mask the kernel takes, and clears it without a vnet header', () => {
@@ -151,17 +179,41 @@ describeKernel('offload against the kernel', () => {
         }
       })(),
     ];
-    const size = 8 << 20;
-    const server = node(nsB, SERVER, [String(size), String(size)]);
-    await sleep(300);
-    const client = node(nsA, CLIENT, [String(size)]);
-    const [c, s] = (await Promise.all([client.out, server.out])).map((t) => JSON.parse(t.trim().split('\n').pop() ?? '{}') as Record<string, unknown>);
-    expect(c).toMatchObject({ got: size });
-    expect(s).toMatchObject({ got: size, received: c!.sent }); // A → B: split
-    expect(c!.received).toBe(s!.sent); // B → A: coalesced
+    await transfer(nsA, nsB, 8 << 20);
     expect(superPackets).toBeGreaterThan(0);
     expect(gro.stats.superPackets).toBeGreaterThan(0);
     expect(tcpCsumErrors(nsA) + tcpCsumErrors(nsB)).toBe(0);
+    await Promise.all(live.splice(0).map((t) => t.destroy()));
+    await Promise.all(pumps);
+  }, 120_000);
+
+  it("Tuncer offload: 'auto' sets what the kernel takes and logs it; a stale mask never reaches a reader without a vnet header", async () => {
+    const nsA = await netns();
+    const nsB = await netns();
+    const lines: [string, string, Record<string, unknown>][] = [];
+    const name = ifname('os');
+    // A persistent device left with TSO on, as an earlier user with a vnet header would leave it.
+    const first = await Tuncer.create({ netns: nsA, name, mode: 'tun', vnetHdr: true, persist: true, offload: 'auto', logger: recordingLogger(lines), addresses: ['198.18.33.1/24'] });
+    await first.destroy();
+    const set = lines.find(([, msg]) => msg.startsWith('offload set up'));
+    expect(set?.[0]).toBe('info');
+    expect(set?.[2]).toMatchObject({ ifname: name, read: { tcp: true }, write: { tcp: true } });
+    expect(lines.filter(([level]) => level === 'warn')).toEqual([]);
+    // Re-attached without a vnet header: the worker clears the mask before anything is read.
+    const a = await Tuncer.create({ netns: nsA, name, mode: 'tun', persist: false, addresses: ['198.18.31.1/24'], txqueuelen: 10000 });
+    live.push(a);
+    const b = await Tuncer.create({ netns: nsB, name: ifname('ob'), mode: 'tun', addresses: ['198.18.31.2/24'], txqueuelen: 10000 });
+    live.push(b);
+    let largest = 0;
+    const pump = async (from: Tuncer, to: Tuncer): Promise<void> => {
+      for await (const batch of from.batches()) {
+        for (let i = 0; i < batch.length; i++) largest = Math.max(largest, batch.lengthOf(i));
+        await to.sendAll(batch);
+      }
+    };
+    const pumps = [pump(a, b), pump(b, a)];
+    await transfer(nsA, nsB, 4 << 20);
+    expect(largest).toBeLessThanOrEqual(1500); // no super-packet was handed to a reader that cannot tell
     await Promise.all(live.splice(0).map((t) => t.destroy()));
     await Promise.all(pumps);
   }, 120_000);
