@@ -41,7 +41,14 @@ import { recordBytes, SegmentBuffer } from './segmentBuffer.js';
 const TCP_PSH = 0x08;
 const TCP_ACK = 0x10;
 const TCP_ECE = 0x40;
-/** Most segments in one super-packet (the kernel's UDP_MAX_SEGMENTS before 6.11). */
+/**
+ * Most segments in one super-packet (the kernel's UDP_MAX_SEGMENTS before 6.11).
+ *
+ * @example
+ * ```ts
+ * const most = GRO_MAX_SEGMENTS * 1448; // TCP payload bytes one write can carry, at most
+ * ```
+ */
 export const GRO_MAX_SEGMENTS = 64;
 
 /** What a packet is to the coalescer: not a flow of ours (0), or TCP/UDP over IPv4/IPv6. */

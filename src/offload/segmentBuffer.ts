@@ -14,7 +14,14 @@ import { OffloadError } from './offloadError.js';
 
 const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Bytes of a record holding a packet of `len` bytes: a u32 length, the packet, padding to 4. */
+/**
+ * Bytes of a record holding a packet of `len` bytes: a u32 length, the packet, padding to 4.
+ *
+ * @example
+ * ```ts
+ * recordBytes(1500); // 1504
+ * ```
+ */
 export const recordBytes = (len: number): number => 4 + ((len + 3) & ~3);
 
 /**

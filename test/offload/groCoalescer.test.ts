@@ -4,12 +4,9 @@ import { GroCoalescer, GRO_MAX_SEGMENTS } from '../../src/offload/groCoalescer.j
 import { GsoSplitter } from '../../src/offload/gsoSplitter.js';
 import { SegmentBuffer } from '../../src/offload/segmentBuffer.js';
 import { OffloadError } from '../../src/offload/offloadError.js';
-import { buildPacket, buildSuperPacket, checkPacket, flowArb, naiveSum, streamBytes, type Flow } from './helpers.js';
+import { buildPacket, buildSuperPacket, checkPacket, copiesOf, FLOW4, flowArb, naiveSum, streamBytes, type Flow } from './helpers.js';
 
-const flow4: Flow = {
-  v6: false, tcp: true, src: Uint8Array.of(198, 18, 0, 1), dst: Uint8Array.of(198, 18, 0, 2), sport: 40000, dport: 5201,
-  ttl: 64, tos: 0, df: true, flowLabel: 0, ack: 777, window: 502, options: Uint8Array.of(1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2),
-};
+const flow4: Flow = { ...FLOW4, ack: 777, options: Uint8Array.of(1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2) };
 const udp4: Flow = { ...flow4, tcp: false, options: new Uint8Array(0) };
 
 /** Segments of one TCP stream: `sizes` payload bytes each, from `seq`, PSH on the last. */
@@ -32,7 +29,7 @@ function coalesce(packets: Buffer[], opts: ConstructorParameters<typeof GroCoale
 function expand(out: SegmentBuffer): Buffer[] {
   const again = new SegmentBuffer(4096, 16 << 20);
   new GsoSplitter().splitBatch(out, again);
-  return Array.from({ length: again.count }, (_, i) => Buffer.from(again.packet(i)));
+  return copiesOf(again);
 }
 
 const sameList = (a: Buffer[], b: Buffer[]): boolean => a.length === b.length && a.every((x, i) => x.equals(b[i]!));
@@ -81,7 +78,7 @@ describe('GroCoalescer', () => {
     ];
     for (const [what, packets] of variants) {
       const out = coalesce(packets);
-      const got = Array.from({ length: out.count }, (_, i) => Buffer.from(out.packet(i)));
+      const got = copiesOf(out);
       const want = what === 'after a smaller one' ? 2 : packets.length;
       expect(out.count, what).toBe(want);
       if (want === packets.length) expect(sameList(got, packets.map((p) => Buffer.concat([Buffer.alloc(10), p]))), what).toBe(true);

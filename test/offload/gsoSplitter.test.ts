@@ -3,19 +3,12 @@ import fc from 'fast-check';
 import { GsoSplitter } from '../../src/offload/gsoSplitter.js';
 import { SegmentBuffer } from '../../src/offload/segmentBuffer.js';
 import { OffloadError } from '../../src/offload/offloadError.js';
-import { buildPacket, buildSuperPacket, checkPacket, flowArb, naiveSum, streamBytes, type Flow } from './helpers.js';
+import { buildPacket, buildSuperPacket, checkPacket, copiesOf, FLOW4, flowArb, naiveSum, streamBytes, type Flow } from './helpers.js';
 
-const flow4: Flow = {
-  v6: false, tcp: true, src: Uint8Array.of(198, 18, 0, 1), dst: Uint8Array.of(198, 18, 0, 2), sport: 40000, dport: 5201,
-  ttl: 64, tos: 0, df: true, flowLabel: 0, ack: 12345, window: 502, options: new Uint8Array(0),
-};
+const flow4 = FLOW4;
 const flow6: Flow = {
   ...flow4, v6: true, src: Buffer.from('fd000000000000000000000000000001', 'hex'), dst: Buffer.from('fd000000000000000000000000000002', 'hex'), flowLabel: 0x12345,
 };
-
-function segments(out: SegmentBuffer): Buffer[] {
-  return Array.from({ length: out.count }, (_, i) => Buffer.from(out.packet(i)));
-}
 
 describe('GsoSplitter', () => {
   it('splits a TCPv4 super-packet like the kernel: lengths, id + 1, seq + gso_size, PSH/FIN on the last, CWR on the first', () => {
@@ -23,7 +16,7 @@ describe('GsoSplitter', () => {
     const sp = buildSuperPacket(flow4, payload, 1448, { seq: 0xfffff000, flags: 0x10 | 0x08 | 0x01 | 0x80, id: 0xfffe });
     const out = new SegmentBuffer();
     expect(new GsoSplitter().split(sp, out)).toBe(3);
-    const segs = segments(out).map(checkPacket);
+    const segs = copiesOf(out).map(checkPacket);
     expect(segs.map((s) => s.payload.length)).toEqual([1448, 1448, 1104]);
     expect(segs.map((s) => s.id)).toEqual([0xfffe, 0xffff, 0]);
     expect(segs.map((s) => s.seq)).toEqual([0xfffff000, (0xfffff000 + 1448) >>> 0, (0xfffff000 + 2896) >>> 0]);
@@ -37,7 +30,7 @@ describe('GsoSplitter', () => {
     expect(s.split(buildSuperPacket(flow6, streamBytes(3000, 1), 1000), out)).toBe(3);
     const udp: Flow = { ...flow4, tcp: false };
     expect(s.split(buildSuperPacket(udp, streamBytes(2500, 2), 1200), out)).toBe(3);
-    const all = segments(out).map(checkPacket);
+    const all = copiesOf(out).map(checkPacket);
     expect(all.map((x) => [x.v6, x.tcp, x.payload.length])).toEqual([
       [true, true, 1000], [true, true, 1000], [true, true, 1000],
       [false, false, 1200], [false, false, 1200], [false, false, 100],
@@ -51,7 +44,7 @@ describe('GsoSplitter', () => {
     withExt.writeUInt16LE(48, 6); // csum_start
     out.clear();
     expect(s.split(withExt, out)).toBe(2);
-    for (const seg of segments(out)) {
+    for (const seg of copiesOf(out)) {
       expect(seg[6]).toBe(0);
       expect(naiveSum(seg, 48, seg.length, naiveSum(seg, 8, 40) + 6 + seg.length - 48)).toBe(0xffff);
     }
@@ -81,7 +74,7 @@ describe('GsoSplitter', () => {
     src.commit(at, in12.length);
     const out = new SegmentBuffer();
     expect(new GsoSplitter({ vnetHdrSize: 12 }).splitBatch(src, out)).toBe(6);
-    expect(segments(out).map((x) => checkPacket(x).payload.length)).toEqual([1400, 1400, 200, 1400, 1400, 200]);
+    expect(copiesOf(out).map((x) => checkPacket(x).payload.length)).toEqual([1400, 1400, 200, 1400, 1400, 200]);
   });
 
   it('refuses bad headers with typed errors and a code', () => {
@@ -145,7 +138,7 @@ describe('GsoSplitter', () => {
           const out = new SegmentBuffer(4096, 8 << 20);
           const n = new GsoSplitter().split(buildSuperPacket(flow, payload, gsoSize, { seq, flags: 0x18, id: seq & 0xffff }), out);
           expect(n).toBe(Math.max(1, Math.ceil(payload.length / gsoSize)));
-          const got = segments(out).map(checkPacket);
+          const got = copiesOf(out).map(checkPacket);
           // One comparison per case (an expect per segment would dominate the run time).
           const faults = got.flatMap((g, i) => {
             const f: string[] = [];

@@ -3,6 +3,7 @@
  * byte-by-byte RFC 1071 sum), so the engine is never checked against itself.
  */
 import fc from 'fast-check';
+import type { SegmentBuffer } from '../../src/offload/segmentBuffer.js';
 
 /** The Internet checksum's ones'-complement sum, naively: big-endian byte pairs. */
 export function naiveSum(b: Uint8Array, from = 0, to = b.length, initial = 0): number {
@@ -206,3 +207,14 @@ export function fixChecksums(p: Buffer): Buffer {
   p.writeUInt16BE(~naiveSum(p, l4, p.length, pseudo(p, v6, proto, p.length - l4)) & 0xffff, at);
   return p;
 }
+
+/** Copies of the packets in `out`, in order. */
+export function copiesOf(out: SegmentBuffer): Buffer[] {
+  return Array.from({ length: out.count }, (_, i) => Buffer.from(out.packet(i)));
+}
+
+/** A TCP over IPv4 flow from 198.18.0.1:40000 to 198.18.0.2:5201, for examples to vary. */
+export const FLOW4: Flow = {
+  v6: false, tcp: true, src: Uint8Array.of(198, 18, 0, 1), dst: Uint8Array.of(198, 18, 0, 2), sport: 40000, dport: 5201,
+  ttl: 64, tos: 0, df: true, flowLabel: 0, ack: 12345, window: 502, options: new Uint8Array(0),
+};
