@@ -42,7 +42,8 @@ const TCP_PSH = 0x08;
 const TCP_ACK = 0x10;
 const TCP_ECE = 0x40;
 /**
- * Most segments in one super-packet (the kernel's UDP_MAX_SEGMENTS before 6.11).
+ * Most segments in one super-packet: the kernel's UDP_MAX_SEGMENTS of older releases (newer
+ * ones take 128), which a GSO_UDP_L4 write must not exceed; TCP groups stop there too.
  *
  * @example
  * ```ts
