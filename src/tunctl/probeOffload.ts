@@ -302,8 +302,8 @@ export function checkOffloadSetting(value: unknown, vnetHdr: boolean): asserts v
  */
 export function setupOffload(fd: number, setting: OffloadSetting | undefined): OffloadSetup {
   assertFd(fd);
-  const vnet = info(fd).vnetHdr;
   if (setting !== undefined) checkOffloadSetting(setting, true);
+  const vnet = info(fd).vnetHdr;
   const none = (notes: string[]): OffloadSetup => ({ mask: 0, read: { tcp: false, udp: false }, write: undefined, warnings: [], notes });
   if (!vnet) {
     offload(fd, 0);
