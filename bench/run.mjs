@@ -17,7 +17,7 @@ const value = (name) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const quick = flag('--quick');
-const ALL = ['rx', 'tx', 'latency', 'footprint', 'forward', 'peer'];
+const ALL = ['rx', 'tx', 'latency', 'footprint', 'forward', 'peer', 'offload'];
 const only = (value('--only')?.split(',') ?? ALL).filter(Boolean);
 const extra = JSON.parse(value('--opts') ?? '{}'); // scenario options, e.g. '{"n":50000,"flood":false}'
 const repeat = Number(value('--repeat') ?? (quick ? 3 : 5));

@@ -5,6 +5,7 @@
  * - {@link Tuncer}: one interface as an actor whose fd lives in a worker thread.
  * - {@link Supervisor}: OTP supervision; {@link tuncerChild} and {@link TuncerHandle} for interfaces.
  * - `packet`: pure helpers (tun_pi, virtio_net_hdr, addresses, ICMP/UDP builders, descriptions).
+ * - `offload`: the GSO split / GRO coalesce engine for tuns with `IFF_VNET_HDR`.
  * - `TunError`: the error every failed system call raises.
  *
  * @example
@@ -15,6 +16,7 @@
  */
 export * as tunctl from './tunctl/index.js';
 export * as packet from './packet/index.js';
+export * as offload from './offload/index.js';
 export { TunError, isRetryable, isGone } from './native/tunError.js';
 export { Tuncer, TuncerClosedError, type TuncerOptions, type TunEvent, type TuncerState, type TunStats } from './actors/tuncer.js';
 export type { TuncerExitReason } from './actors/tuncerMachine.js';

@@ -6,6 +6,7 @@
  */
 import { TunError } from '../native/tunError.js';
 import type { CreateOptions } from '../tunctl/create.js';
+import type { OffloadSetting } from '../tunctl/probeOffload.js';
 
 /** An address to configure: `'198.18.0.1/24'`, `'fd00::1'` (default prefix), or an object. */
 export type AddressSpec = string | { address: string; prefix?: number };
@@ -29,6 +30,8 @@ export interface WorkerConfig {
   readonly maxRecord: number;
   /** Most packets read per readiness event before yielding to the worker's event loop. */
   readonly batch: number;
+  /** Offloads to set up at start (`tunctl.setupOffload`); undefined: only clear a stale mask. */
+  readonly offload?: OffloadSetting | undefined;
 }
 
 /** Calls the worker makes on the device's fd. */
@@ -93,7 +96,9 @@ export type WorkerMessage =
   | { readonly type: 'ready'; readonly name: string; readonly flags: number; readonly fd: number; readonly created: boolean }
   | { readonly type: 'reply'; readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly error: WireError }
-  | { readonly type: 'fatal'; readonly phase: 'start' | 'run'; readonly error: WireError };
+  | { readonly type: 'fatal'; readonly phase: 'start' | 'run'; readonly error: WireError }
+  /** A line for the interface's logger (the worker has none of its own). */
+  | { readonly type: 'log'; readonly level: 'info' | 'warn'; readonly msg: string; readonly data: Record<string, unknown> };
 
 /**
  * Flatten an error for `postMessage`.

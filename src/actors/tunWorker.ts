@@ -87,6 +87,7 @@ function start(): boolean {
     if (cfg.txqueuelen !== undefined) tunctl.setTxqueuelen(name, cfg.txqueuelen);
     for (const a of cfg.addresses) tunctl.up(name, a.address, a.prefix);
     if (cfg.up && cfg.addresses.length === 0) tunctl.link(name, true);
+    setUpOffload();
     // Last, so a start that fails or is cut short leaves a device it created non-persistent.
     if (cfg.persist !== undefined) tunctl.persist(fd, cfg.persist);
     const info = tunctl.info(fd);
@@ -105,6 +106,17 @@ function start(): boolean {
     post({ type: 'fatal', phase: 'start', error: toWire(err) });
     return false;
   }
+}
+
+/**
+ * The `offload` option, after the link is up (the GRO write probe needs it) and before
+ * anything is read: a stale mask on a device without a vnet header is cleared in any case.
+ */
+function setUpOffload(): void {
+  const r = tunctl.setupOffload(fd, cfg.offload);
+  const data = { ifname: name, mask: r.mask, read: r.read, write: r.write };
+  for (const w of r.warnings) post({ type: 'log', level: 'warn', msg: `offload: ${w}`, data });
+  if (cfg.offload !== undefined && cfg.offload !== false) post({ type: 'log', level: 'info', msg: ['offload set up', ...r.notes].join('; '), data });
 }
 
 // ---- rx: kernel → ring ----

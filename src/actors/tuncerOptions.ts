@@ -15,6 +15,7 @@ import { MTU_RANGE } from '../tunctl/netif.js';
 import { MAX_PACKET } from '../tunctl/packetIo.js';
 import { parseIp, checkPrefix } from '../packet/ipAddress.js';
 import { parseMac, isMulticastMac } from '../packet/mac.js';
+import { checkOffloadSetting, type OffloadSetting } from '../tunctl/probeOffload.js';
 
 /**
  * gen_tcp's active modes: `true` every packet, `false` none (read with `recv`), `'once'`
@@ -68,6 +69,13 @@ export interface TuncerOptions extends CreateOptions {
    * packet. Costs a fill per batch; default false.
    */
   poisonReleased?: boolean;
+  /**
+   * Offloads, set up at each start (so also after a supervisor's restart), with `vnetHdr: true`:
+   * `'auto'` takes all the kernel accepts, falling back (with a warn log) where it refuses TSO,
+   * USO or GRO writes (EINVAL/EIO); `{ tcp, udp }` chooses; `false` clears the offload mask.
+   * Left out, a mask left on a device re-attached without a vnet header is still cleared.
+   */
+  offload?: OffloadSetting;
 }
 
 /** Options as the interface uses them: checked, defaulted, with the rings allocated. */
@@ -81,6 +89,7 @@ export interface TuncerConfig extends WorkerConfig {
 const OPTION_KEYS = [
   'name', 'mode', 'noPi', 'vnetHdr', 'vnetHdrSize', 'multiQueue', 'exclusive', 'oneQueue', 'noCarrier', 'persist', 'owner', 'group',
   'netns', 'mtu', 'txqueuelen', 'hwaddr', 'addresses', 'up', 'active', 'logger', 'rxRingBytes', 'txRingBytes', 'timeoutMs', 'poisonReleased',
+  'offload',
 ] as const;
 
 /** Most packets the worker reads per readiness event before yielding to its event loop. */
@@ -159,6 +168,7 @@ export function resolveTuncerOptions(opts: TuncerOptions): TuncerConfig {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   assertInt(timeoutMs, 'timeoutMs', 1, 0x7fffffff);
   if (opts.poisonReleased !== undefined) assertBool(opts.poisonReleased, 'poisonReleased');
+  if (opts.offload !== undefined) checkOffloadSetting(opts.offload, create.vnetHdr === true);
   return {
     name,
     create,
@@ -179,5 +189,6 @@ export function resolveTuncerOptions(opts: TuncerOptions): TuncerConfig {
     timeoutMs,
     logger: opts.logger,
     poisonReleased: opts.poisonReleased ?? false,
+    offload: opts.offload,
   };
 }

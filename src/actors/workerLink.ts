@@ -48,14 +48,16 @@ interface Pending {
 export class WorkerLink {
   readonly #config: WorkerConfig;
   readonly #onCrash: (err: Error) => void;
+  readonly #onLog: (level: 'info' | 'warn', msg: string, data: Record<string, unknown>) => void;
   #worker: Worker | undefined;
   #send: (e: WorkerLinkEvent) => void = () => {};
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
 
-  constructor(config: WorkerConfig, onCrash: (err: Error) => void) {
+  constructor(config: WorkerConfig, onCrash: (err: Error) => void, onLog: (level: 'info' | 'warn', msg: string, data: Record<string, unknown>) => void = () => {}) {
     this.#config = config;
     this.#onCrash = onCrash;
+    this.#onLog = onLog;
   }
 
   /** True while a worker thread is running (started and not yet exited). */
@@ -111,6 +113,9 @@ export class WorkerLink {
     switch (msg.type) {
       case 'ready':
         this.#send({ type: 'READY', name: msg.name, flags: msg.flags, fd: msg.fd, created: msg.created });
+        return;
+      case 'log':
+        this.#onLog(msg.level, msg.msg, msg.data);
         return;
       case 'fatal': {
         const error = fromWire(msg.error);

@@ -20,6 +20,9 @@ export {
   type OffloadFlags, type TunInfo, type BpfInstruction,
 } from './fdControl.js';
 export {
+  probeOffload, probeGroWrite, setupOffload, type OffloadWant, type OffloadProbe, type GroWriteProbe, type OffloadSetting, type OffloadSetup,
+} from './probeOffload.js';
+export {
   up, down, link, removeAddress, dstaddr, broadcast, ipv4, netmask, setNetmask, mtu, setMtu,
   txqueuelen, setTxqueuelen, hwaddr, setHwaddr, ifindex, ifFlags, DEFAULT_PREFIX, MTU_RANGE, type Ipv4Config,
 } from './netif.js';
