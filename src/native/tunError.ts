@@ -38,12 +38,19 @@ export class TunError extends Error {
   }
 }
 
+/** Linux errnos that neither libuv nor `os.constants.errno` name. */
+const LINUX_ONLY_ERRNOS: Record<number, string> = { 77: 'EBADFD' };
+
 function errnoName(neg: number): string {
+  let name = '';
   try {
-    return getSystemErrorName(neg);
+    name = getSystemErrorName(neg); // 'Unknown system error -74' for the ones libuv lacks
   } catch {
-    return `E${-neg}`;
+    /* not an errno libuv knows either */
   }
+  if (/^E[A-Z0-9]+$/.test(name)) return name;
+  const known = Object.entries(osConstants.errno).find(([, value]) => value === -neg)?.[0];
+  return known ?? LINUX_ONLY_ERRNOS[-neg] ?? `E${-neg}`;
 }
 
 const DESCRIPTIONS: Record<string, string> = {
