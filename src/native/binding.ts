@@ -183,6 +183,46 @@ export interface NativeBinding {
   ifGetHwaddr(name: string): Uint8Array;
   /** SIOCSIFHWADDR with sa_family ARPHRD_ETHER and 6 bytes. */
   ifSetHwaddr(name: string, mac: Uint8Array): void;
+
+  /** socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC); the fd is tracked. */
+  unixSocket(): number;
+  /** bind(fd) to a filesystem path (1 to 107 bytes). */
+  unixBind(fd: number, path: string): void;
+  /** connect(fd) to a filesystem path (1 to 107 bytes). */
+  unixConnect(fd: number, path: string): void;
+  /** listen(fd, backlog). */
+  listen(fd: number, backlog: number): void;
+  /** accept4(fd, SOCK_NONBLOCK | SOCK_CLOEXEC): the connection's fd (tracked), or -1 when none waits. */
+  accept(fd: number): number;
+  /** sendmsg(fd, data, MSG_NOSIGNAL) with `passFd` as SCM_RIGHTS (none when -1): bytes sent, or -1 on EAGAIN. */
+  sendMsg(fd: number, data: Uint8Array, passFd: number): number;
+  /** recvmsg(fd, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) into `buf`, or null on EAGAIN. */
+  recvMsg(fd: number, buf: Uint8Array): NativeMessage | null;
+  /** getsockopt(SO_PEERCRED) of a connected Unix socket. */
+  peerCred(fd: number): NativePeerCred;
+  /** fcntl(F_GETFL / F_SETFL) turning O_NONBLOCK on or off. */
+  setNonBlocking(fd: number, on: boolean): void;
+  /** Track an fd in this environment: closed at its teardown (taking over an fd from another thread). */
+  trackFd(fd: number): void;
+  /** Stop tracking an fd here (handing it to another thread); false if it was not tracked. */
+  untrackFd(fd: number): boolean;
+}
+
+/** What {@link NativeBinding.recvMsg} received. */
+export interface NativeMessage {
+  /** Bytes of data; 0 at the end of the stream (the peer closed). */
+  readonly bytes: number;
+  /** fds that came with it (SCM_RIGHTS), close-on-exec and tracked: the caller owns them. */
+  readonly fds: readonly number[];
+  /** The data or the fds did not fit (MSG_TRUNC, MSG_CTRUNC): the kernel dropped the rest. */
+  readonly truncated: boolean;
+}
+
+/** The peer of a connected Unix socket (SO_PEERCRED). */
+export interface NativePeerCred {
+  readonly pid: number;
+  readonly uid: number;
+  readonly gid: number;
 }
 
 /** The package root, from `src/native/` (tests) or `dist/native/` alike. */

@@ -72,6 +72,14 @@ const DESCRIPTIONS: Record<string, string> = {
   ENOMEM: 'out of memory',
   ENOTSUP: 'operation not supported',
   EOPNOTSUPP: 'operation not supported',
+  ENOTTY: 'inappropriate ioctl for device',
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by peer',
+  EADDRINUSE: 'address already in use',
+  EBADMSG: 'bad message',
+  EPROTO: 'protocol error',
+  ETIMEDOUT: 'timed out',
+  ENOTSOCK: 'not a socket',
 };
 
 function describe(code: string): string {
@@ -102,8 +110,30 @@ function hint(code: string, syscall: string): string {
     case 'ENODEV':
       return '. No interface of that name exists in this network namespace';
     case 'ENOENT':
+      if (syscall.startsWith('connect(')) return '. No socket at that path: start the receiving side (tunctl.receiveFd) first';
       return syscall.startsWith('open(/dev/net/tun')
         ? '. Load the tun module (`modprobe tun`) or create the node (`mknod /dev/net/tun c 10 200`)'
+        : '';
+    case 'ECONNREFUSED':
+      return syscall.startsWith('connect(') ? '. Nothing listens on that socket: start the receiving side (tunctl.receiveFd) first' : '';
+    case 'ECONNRESET':
+      return syscall.startsWith('recvmsg(')
+        ? '. The other side closed the connection first: the sender sent no fd, or the receiver refused the fd or ended'
+        : '';
+    case 'EADDRINUSE':
+      return syscall.startsWith('bind(')
+        ? '. A file is already there: another receiver listens, or one that was killed left its socket behind (remove it)'
+        : '';
+    case 'EBADMSG':
+      return syscall.startsWith('recvmsg(') ? '. The message carried no file descriptor (SCM_RIGHTS), or more than one' : '';
+    case 'EPROTO':
+      return syscall.startsWith('recvmsg(') ? '. The message did not come from tunctl.sendFd' : '';
+    case 'ENOTTY':
+    case 'EBADFD':
+      return syscall === 'ioctl(TUNGETIFF)'
+        ? code === 'ENOTTY'
+          ? '. The fd is not a TUN/TAP device'
+          : '. The fd is a TUN/TAP fd with no device attached (TUNSETIFF was never done)'
         : '';
     case 'EINVAL':
       return syscall.includes('TUNSETIFF')

@@ -24,6 +24,7 @@ describe('TunError', () => {
     expect(new TunError(74, 'recvmsg(/run/x.sock)').code).toBe('EBADMSG');
     const badfd = new TunError(77, 'ioctl(TUNGETIFF)');
     expect(badfd.code).toBe('EBADFD');
+    expect(badfd.message).toMatch(/^ioctl\(TUNGETIFF\): EBADFD \(file descriptor in bad state\)\. The fd is a TUN\/TAP fd with no device/);
     expect(isGone(badfd)).toBe(true);
     expect(new TunError(3000, 'x').code).toBe('E3000');
   });
