@@ -6,7 +6,6 @@
 #include <napi.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -168,18 +167,6 @@ static Napi::Value PeerCred(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// fcntl(F_SETFL) turning O_NONBLOCK on or off (an adopted fd must not block its reader).
-static Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = ArgInt32(info, 0, "fd");
-  bool on = info[1].ToBoolean().Value();
-  int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0) throw ErrnoError(env, errno, "fcntl(F_GETFL)");
-  int want = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
-  if (want != flags && ::fcntl(fd, F_SETFL, want) < 0) throw ErrnoError(env, errno, "fcntl(F_SETFL)");
-  return env.Undefined();
-}
-
 // Ownership between environments (threads share the fd table; each environment closes
 // what it tracks at teardown): `untrackFd` hands an fd over, `trackFd` takes it.
 static Napi::Value TrackFd(const Napi::CallbackInfo& info) {
@@ -203,7 +190,6 @@ void RegisterUnix(Napi::Env env, Napi::Object exports) {
   exports.Set("sendMsg", Napi::Function::New(env, SendMsg, "sendMsg"));
   exports.Set("recvMsg", Napi::Function::New(env, RecvMsg, "recvMsg"));
   exports.Set("peerCred", Napi::Function::New(env, PeerCred, "peerCred"));
-  exports.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking, "setNonBlocking"));
   exports.Set("trackFd", Napi::Function::New(env, TrackFd, "trackFd"));
   exports.Set("untrackFd", Napi::Function::New(env, UntrackFd, "untrackFd"));
 }

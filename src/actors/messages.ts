@@ -29,6 +29,8 @@ export interface WorkerConfig {
   readonly maxRecord: number;
   /** Most packets read per readiness event before yielding to the worker's event loop. */
   readonly batch: number;
+  /** An open TUN/TAP fd to adopt instead of creating a device; the worker owns it from its start. */
+  readonly adoptFd?: number;
 }
 
 /** Calls the worker makes on the device's fd. */

@@ -200,8 +200,6 @@ export interface NativeBinding {
   recvMsg(fd: number, buf: Uint8Array): NativeMessage | null;
   /** getsockopt(SO_PEERCRED) of a connected Unix socket. */
   peerCred(fd: number): NativePeerCred;
-  /** fcntl(F_GETFL / F_SETFL) turning O_NONBLOCK on or off. */
-  setNonBlocking(fd: number, on: boolean): void;
   /** Track an fd in this environment: closed at its teardown (taking over an fd from another thread). */
   trackFd(fd: number): void;
   /** Stop tracking an fd here (handing it to another thread); false if it was not tracked. */
