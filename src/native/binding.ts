@@ -206,7 +206,15 @@ export interface NativeBinding {
   untrackFd(fd: number): boolean;
 }
 
-/** What {@link NativeBinding.recvMsg} received. */
+/**
+ * What {@link NativeBinding.recvMsg} received.
+ *
+ * @example
+ * ```ts
+ * const msg = native.recvMsg(sock, buf); // null: nothing waiting
+ * if (msg && msg.fds.length === 1 && !msg.truncated) adopt(msg.fds[0]);
+ * ```
+ */
 export interface NativeMessage {
   /** Bytes of data; 0 at the end of the stream (the peer closed). */
   readonly bytes: number;
@@ -216,7 +224,14 @@ export interface NativeMessage {
   readonly truncated: boolean;
 }
 
-/** The peer of a connected Unix socket (SO_PEERCRED). */
+/**
+ * The peer of a connected Unix socket (SO_PEERCRED).
+ *
+ * @example
+ * ```ts
+ * const { uid } = native.peerCred(conn);
+ * ```
+ */
 export interface NativePeerCred {
   readonly pid: number;
   readonly uid: number;

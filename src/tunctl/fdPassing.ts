@@ -21,10 +21,24 @@ import type { TunMode } from './create.js';
 import { info } from './fdControl.js';
 import { assertFd, assertInt, assertOptions, assertString } from './validate.js';
 
-/** Any value JSON can carry: what `sendFd` may send along with the fd. */
+/**
+ * Any value JSON can carry: what `sendFd` may send along with the fd.
+ *
+ * @example
+ * ```ts
+ * const meta: FdMeta = { purpose: 'vpn', routes: ['198.18.0.0/15'] };
+ * ```
+ */
 export type FdMeta = string | number | boolean | null | readonly FdMeta[] | { readonly [key: string]: FdMeta };
 
-/** Options of {@link sendFd} and {@link receiveFd}. */
+/**
+ * Options of {@link sendFd} and {@link receiveFd}.
+ *
+ * @example
+ * ```ts
+ * const opts: FdPassingOptions = { timeoutMs: 30_000, signal: shutdown.signal };
+ * ```
+ */
 export interface FdPassingOptions {
   /** Give up after this many milliseconds with an `ETIMEDOUT` {@link TunError} (sendFd: default 10 000; receiveFd: no limit). */
   timeoutMs?: number;
@@ -32,14 +46,29 @@ export interface FdPassingOptions {
   signal?: AbortSignal;
 }
 
-/** Who connected to {@link receiveFd}'s socket (SO_PEERCRED, as of its connect). */
+/**
+ * Who connected to {@link receiveFd}'s socket (SO_PEERCRED, as of its connect).
+ *
+ * @example
+ * ```ts
+ * const { peer } = await tunctl.receiveFd(path);
+ * if (peer.uid !== 0) throw new Error(`an fd from uid ${peer.uid}, pid ${peer.pid}`);
+ * ```
+ */
 export interface FdPeer {
   readonly pid: number;
   readonly uid: number;
   readonly gid: number;
 }
 
-/** What {@link receiveFd} got: an fd this process now owns, and what came with it. */
+/**
+ * What {@link receiveFd} got: an fd this process now owns, and what came with it.
+ *
+ * @example
+ * ```ts
+ * const { fd, name, mode, meta } = await tunctl.receiveFd('/run/vpn/tun.sock');
+ * ```
+ */
 export interface ReceivedFd {
   /** The fd: non-blocking as the sender's was, close-on-exec. Close it with `tunctl.close`, or give it to `Tuncer.create({ fd })`. */
   readonly fd: number;
@@ -52,7 +81,14 @@ export interface ReceivedFd {
   readonly peer: FdPeer;
 }
 
-/** Largest `meta`, JSON-encoded. */
+/**
+ * Largest `meta`, JSON-encoded.
+ *
+ * @example
+ * ```ts
+ * if (JSON.stringify(meta).length > tunctl.MAX_FD_META_BYTES) meta = { ref: id };
+ * ```
+ */
 export const MAX_FD_META_BYTES = 16 * 1024;
 /** Longest socket path: `sun_path` holds 108 bytes with the NUL. */
 const MAX_SOCKET_PATH_BYTES = 107;
