@@ -33,6 +33,17 @@ static sockaddr_un UnixAddress(const Napi::CallbackInfo& info, size_t i) {
   return addr;
 }
 
+// A msghdr for one buffer and a control area (none when `control` is null).
+static msghdr OneBuffer(iovec* iov, void* control, size_t controlLength) {
+  msghdr msg;
+  std::memset(&msg, 0, sizeof msg);
+  msg.msg_iov = iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = control == nullptr ? 0 : controlLength;
+  return msg;
+}
+
 static Napi::Value UnixSocket(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -87,15 +98,10 @@ static Napi::Value SendMsg(const Napi::CallbackInfo& info) {
   Bytes data = ArgBytes(info, 1, "data");
   int32_t passFd = ArgInt32(info, 2, "passFd");
   iovec iov{data.data, data.length};
-  msghdr msg;
-  std::memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  std::memset(control, 0, sizeof control);
+  msghdr msg = OneBuffer(&iov, passFd >= 0 ? control : nullptr, sizeof control);
   if (passFd >= 0) {
-    std::memset(control, 0, sizeof control);
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
     cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
     cmsg->cmsg_level = SOL_SOCKET;
     cmsg->cmsg_type = SCM_RIGHTS;
@@ -119,13 +125,8 @@ static Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   int fd = ArgInt32(info, 0, "fd");
   Bytes buf = ArgBytes(info, 1, "buf");
   iovec iov{buf.data, buf.length};
-  msghdr msg;
-  std::memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
   alignas(cmsghdr) char control[CMSG_SPACE(kMaxFds * sizeof(int))];
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
+  msghdr msg = OneBuffer(&iov, control, sizeof control);
   ssize_t n;
   do n = ::recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);

@@ -86,7 +86,25 @@ function describe(code: string): string {
   return DESCRIPTIONS[code] ?? 'system error';
 }
 
+/** Hints for fd passing (tunctl.sendFd / receiveFd), by errno name: the call each is about, and what it means. */
+const FD_PASSING_HINTS: Record<string, { call: string; hint: string }> = {
+  ENOENT: { call: 'connect(', hint: 'No socket at that path: start the receiving side (tunctl.receiveFd) first' },
+  ECONNREFUSED: { call: 'connect(', hint: 'Nothing listens on that socket: start the receiving side (tunctl.receiveFd) first' },
+  ECONNRESET: {
+    call: 'recvmsg(',
+    hint: 'The other side closed the connection first: the sender sent no fd, or the receiver refused the fd or ended',
+  },
+  EADDRINUSE: {
+    call: 'bind(',
+    hint: 'A file is already there: another receiver listens, or one that was killed left its socket behind (remove it)',
+  },
+  EBADMSG: { call: 'recvmsg(', hint: 'The message carried no file descriptor (SCM_RIGHTS), or more than one' },
+  EPROTO: { call: 'recvmsg(', hint: 'The message did not come from tunctl.sendFd' },
+};
+
 function hint(code: string, syscall: string): string {
+  const passing = FD_PASSING_HINTS[code];
+  if (passing && syscall.startsWith(passing.call)) return `. ${passing.hint}`;
   switch (code) {
     case 'EACCES':
       if (syscall.startsWith('open(/dev/net/tun')) {
@@ -110,24 +128,9 @@ function hint(code: string, syscall: string): string {
     case 'ENODEV':
       return '. No interface of that name exists in this network namespace';
     case 'ENOENT':
-      if (syscall.startsWith('connect(')) return '. No socket at that path: start the receiving side (tunctl.receiveFd) first';
       return syscall.startsWith('open(/dev/net/tun')
         ? '. Load the tun module (`modprobe tun`) or create the node (`mknod /dev/net/tun c 10 200`)'
         : '';
-    case 'ECONNREFUSED':
-      return syscall.startsWith('connect(') ? '. Nothing listens on that socket: start the receiving side (tunctl.receiveFd) first' : '';
-    case 'ECONNRESET':
-      return syscall.startsWith('recvmsg(')
-        ? '. The other side closed the connection first: the sender sent no fd, or the receiver refused the fd or ended'
-        : '';
-    case 'EADDRINUSE':
-      return syscall.startsWith('bind(')
-        ? '. A file is already there: another receiver listens, or one that was killed left its socket behind (remove it)'
-        : '';
-    case 'EBADMSG':
-      return syscall.startsWith('recvmsg(') ? '. The message carried no file descriptor (SCM_RIGHTS), or more than one' : '';
-    case 'EPROTO':
-      return syscall.startsWith('recvmsg(') ? '. The message did not come from tunctl.sendFd' : '';
     case 'ENOTTY':
     case 'EBADFD':
       return syscall === 'ioctl(TUNGETIFF)'
