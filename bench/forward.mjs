@@ -1,7 +1,8 @@
 // forward scenario: one TCP stream (bench/c/tcpblast, fixed time) from network namespace bfa
 // (198.18.90.1 on tun fwa) to bfb (198.18.90.2 on tun fwb) through a userspace forwarder that
-// joins the two tuns: C (bench/c/fwd, a thread per direction) vs Tuncer (bench/forwarder.mjs),
-// plain and with vnetHdr + TSO offloads (super-packets passed through whole).
+// joins the two tuns: C (bench/c/fwd, a thread per direction) vs Tuncer (bench/forwarder.mjs,
+// batches() -> sendAll per direction), plain and with vnetHdr + TSO offloads (super-packets
+// passed through whole).
 import { scenario, args, sh, shq, child, bin, BENCH } from './lib.mjs';
 import { join } from 'node:path';
 

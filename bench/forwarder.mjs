@@ -1,9 +1,11 @@
 // The Tuncer forwarder of the forward scenario:
 //   node bench/forwarder.mjs NETNS_A IF_A NETNS_B IF_B VNET
 // Attaches to IF_A inside NETNS_A and IF_B inside NETNS_B (with vnetHdr and TSO offloads when
-// VNET=1, passing super-packets through whole) and forwards both ways with the public API:
-// a passive recv() loop per direction, trySend, and `await send` when the tx ring is full
-// (which also stops reading: backpressure). Prints "ready"; ends on stdin EOF.
+// VNET=1, passing super-packets through whole) and forwards both ways with the public batch
+// API: per direction, `for await (const batch of from.batches()) await to.sendAll(batch)`.
+// A received batch is a view into one interface's rx ring and is copied into the other's tx
+// ring in one go (one copy per batch); it is released only when sendAll has settled, and
+// waiting for room also stops reading (backpressure). Prints "ready"; ends on stdin EOF.
 import { loadLib } from './lib.mjs';
 const { Tuncer } = await loadLib();
 
@@ -18,10 +20,7 @@ const a = await open(nsA, ifA);
 const b = await open(nsB, ifB);
 async function pump(from, to) {
   try {
-    for (;;) {
-      const p = await from.recv();
-      if (!to.trySend(p)) await to.send(p);
-    }
+    for await (const batch of from.batches()) await to.sendAll(batch);
   } catch {
     /* ended */
   }

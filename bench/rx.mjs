@@ -12,7 +12,7 @@ const opts = args();
 const N = opts.n ?? 200_000;
 const WARM = opts.warm ?? 20_000; // an untimed first flood: the Node readers' JIT warms up
 const PAYLOADS = opts.payloads ?? [64, 1400];
-const DRAIN_READERS = opts.readers ?? ['c', 'read', 'batch', 'passive', 'active'];
+const DRAIN_READERS = opts.readers ?? ['c', 'read', 'batch', 'passive', 'active', 'tuncerBatch'];
 const FLOOD_READERS = opts.floodReaders ?? ['c', 'passive', 'active'];
 
 function spawnReader(kind, expect, mode, warm = 0) {

@@ -1,7 +1,8 @@
 // tx scenario: N prebuilt IPv4/UDP packets (198.18.80.2:40000 -> 198.18.80.1:9000) written into
 // a tun and delivered to a UDP socket bound on the tun's address (bench/c/udpsink, 1 GiB
 // receive buffer, drained only after each writer is done so it does not compete for the CPUs).
-// Writers: C write() loop, tunctl.write loop, Tuncer.trySend (+ await send when full).
+// Writers: C write() loop, tunctl.write loop, Tuncer.trySend (+ await send when full),
+// Tuncer.sendBatch 256 at a time (+ await sendAll of the rest when full).
 import { scenario, args, sh, shq, child, bin, BENCH } from './lib.mjs';
 import { join } from 'node:path';
 
@@ -9,7 +10,7 @@ const DEV = 'btx0';
 const opts = args();
 const N = opts.n ?? (opts.quick ? 100_000 : 200_000);
 const PAYLOADS = opts.payloads ?? [64, 1400];
-const WRITERS = opts.writers ?? ['c', 'write', 'tuncer'];
+const WRITERS = opts.writers ?? ['c', 'write', 'tuncer', 'sendBatch'];
 
 await scenario(
   async (out) => {

@@ -1,8 +1,10 @@
 // A Node writer for the tx scenario, with the same line protocol as bench/c/txwrite.c:
 //   node bench/txwriter.mjs KIND IFNAME COUNT PAYLOAD
-// KIND: write (tunctl.write loop on an fd) or tuncer (Tuncer.trySend, `await send` when the
-// ring is full). Timed until the kernel has taken all COUNT packets (the device's rx_packets
-// counter, since a packet written into a tun is received by the device).
+// KIND: write (tunctl.write loop on an fd), tuncer (Tuncer.trySend, `await send` when the ring
+// is full) or sendBatch (Tuncer.sendBatch of CHUNK packets at a time, one wake-up of the worker
+// per call, `await sendAll(rest)` when the ring is full). Timed until the kernel has taken all
+// COUNT packets (the device's rx_packets counter, since a packet written into a tun is received
+// by the device).
 import { createInterface } from 'node:readline';
 import { readFileSync } from 'node:fs';
 import { loadLib, loadUdp } from './lib.mjs';
@@ -47,11 +49,27 @@ await go;
 const base = rxPackets();
 const t0 = now();
 let full = 0;
-for (let i = 0; i < count; i++) {
-  if (!tun.trySend(pkt)) {
-    full++;
-    await tun.send(pkt);
+if (kind === 'tuncer') {
+  for (let i = 0; i < count; i++) {
+    if (!tun.trySend(pkt)) {
+      full++;
+      await tun.send(pkt);
+    }
   }
+} else if (kind === 'sendBatch') {
+  const CHUNK = 256;
+  const chunk = new Array(CHUNK).fill(pkt);
+  for (let left = count; left > 0; ) {
+    const list = left >= CHUNK ? chunk : chunk.slice(0, left);
+    const taken = tun.sendBatch(list);
+    if (taken < list.length) {
+      full++;
+      await tun.sendAll(list.slice(taken));
+    }
+    left -= list.length;
+  }
+} else {
+  throw new Error(`unknown writer ${kind}`);
 }
 const queued = now() - t0;
 // Bounded wait for the worker to hand everything to the kernel (10 s at most).
