@@ -10,7 +10,8 @@
             "native/env_state.cc",
             "native/tun_linux.cc",
             "native/netif_linux.cc",
-            "native/poll_linux.cc"
+            "native/poll_linux.cc",
+            "native/unix_linux.cc"
           ]
         }]
       ],

@@ -32,6 +32,8 @@ export interface WorkerConfig {
   readonly batch: number;
   /** Offloads to set up at start (`tunctl.setupOffload`); undefined: only clear a stale mask. */
   readonly offload?: OffloadSetting | undefined;
+  /** An open TUN/TAP fd to adopt instead of creating a device; the worker owns it from its start. */
+  readonly adoptFd?: number;
 }
 
 /** Calls the worker makes on the device's fd. */

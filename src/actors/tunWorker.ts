@@ -6,7 +6,7 @@
  *  kernel ◀─write()── [waitAsync: tx SEQ] ◀writeRecords─ tx ring ◀──trySend── main thread
  *                      parentPort: control requests and replies only
  * ```
- * The fd is opened here and closed here: on `close`, and otherwise by the addon's
+ * The fd is opened here (or adopted: handed over by the main thread) and closed here: on `close`, and otherwise by the addon's
  * environment cleanup hook when this thread ends for any reason (terminate, an
  * uncaught exception), so no path leaks it.
  *
@@ -69,17 +69,28 @@ function deviceExists(ifname: string): boolean {
 function start(): boolean {
   let created = false;
   try {
+    if (cfg.adoptFd !== undefined) {
+      // Handed over by the main thread, which no longer tracks it: ours from now on, closed
+      // below on failure and by this environment's teardown otherwise. First, before
+      // anything can throw. (A blocking fd is fine: uv_poll_init makes it non-blocking.)
+      fd = cfg.adoptFd;
+      native.trackFd(fd);
+    }
     if (cfg.netns !== undefined) {
       const path = cfg.netns;
       // This thread only: the device, its name and every ioctl then live in that namespace.
       movedNetns = true;
       sys(() => native.enterNetns(path));
     }
-    created = !deviceExists(cfg.name);
-    createdHere = created;
-    const h = tunctl.create(cfg.name, cfg.create);
-    fd = h.fd;
-    name = h.name;
+    if (fd >= 0) {
+      name = tunctl.info(fd).name;
+    } else {
+      created = !deviceExists(cfg.name);
+      createdHere = created;
+      const h = tunctl.create(cfg.name, cfg.create);
+      fd = h.fd;
+      name = h.name;
+    }
     if (cfg.owner !== undefined) tunctl.owner(fd, cfg.owner);
     if (cfg.group !== undefined) tunctl.group(fd, cfg.group);
     if (cfg.hwaddr !== undefined) tunctl.setHwaddr(name, cfg.hwaddr);

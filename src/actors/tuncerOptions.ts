@@ -10,7 +10,9 @@ import type { PacketBatch } from './packetBatch.js';
 import { PacketRing } from './packetRing.js';
 import { parseAddressSpec, type AddressSpec, type WorkerConfig } from './messages.js';
 import { iffFlags, type CreateOptions } from '../tunctl/create.js';
-import { assertBool, assertIfname, assertInt, assertOptions, assertString } from '../tunctl/validate.js';
+import { info, type TunInfo } from '../tunctl/fdControl.js';
+import { assertBool, assertFd, assertIfname, assertInt, assertOptions, assertString } from '../tunctl/validate.js';
+import { loadNative } from '../native/binding.js';
 import { MTU_RANGE } from '../tunctl/netif.js';
 import { MAX_PACKET } from '../tunctl/packetIo.js';
 import { parseIp, checkPrefix } from '../packet/ipAddress.js';
@@ -76,6 +78,16 @@ export interface TuncerOptions extends CreateOptions {
    * Left out, a mask left on a device re-attached without a vnet header is still cleared.
    */
   offload?: OffloadSetting;
+  /**
+   * Adopt this open TUN/TAP fd instead of creating a device: one from `tunctl.receiveFd`
+   * (a privileged helper made it), or from `tunctl.create`. It is checked with TUNGETIFF
+   * first (a `TunError` then leaves it with the caller); once the options are valid the
+   * interface owns it: its worker closes it on every exit path, and the caller must not
+   * close it. The device's name and flags come from the fd, so `name`, `mode` and the
+   * other create flags are refused with it. Packet I/O needs no capability; `addresses`,
+   * `mtu`, `up` and the like still need CAP_NET_ADMIN.
+   */
+  fd?: number;
 }
 
 /** Options as the interface uses them: checked, defaulted, with the rings allocated. */
@@ -90,7 +102,21 @@ const OPTION_KEYS = [
   'name', 'mode', 'noPi', 'vnetHdr', 'vnetHdrSize', 'multiQueue', 'exclusive', 'oneQueue', 'noCarrier', 'persist', 'owner', 'group',
   'netns', 'mtu', 'txqueuelen', 'hwaddr', 'addresses', 'up', 'active', 'logger', 'rxRingBytes', 'txRingBytes', 'timeoutMs', 'poisonReleased',
   'offload',
+  'fd',
 ] as const;
+
+/** Options that say how to create a device: meaningless for one adopted by `fd`. */
+const CREATE_ONLY_KEYS = ['name', 'mode', 'noPi', 'vnetHdr', 'vnetHdrSize', 'multiQueue', 'exclusive', 'oneQueue', 'noCarrier'] as const;
+
+/** Check an fd to adopt: an integer, no create options beside it, a TUN/TAP device (TUNGETIFF). */
+function checkAdoptedFd(opts: TuncerOptions, fd: unknown): TunInfo {
+  assertFd(fd);
+  const clash = CREATE_ONLY_KEYS.filter((key) => opts[key] !== undefined);
+  if (clash.length > 0) {
+    throw new TypeError(`fd adopts an existing device, whose name and flags come from the fd: drop ${clash.join(', ')}`);
+  }
+  return info(fd);
+}
 
 /** Most packets the worker reads per readiness event before yielding to its event loop. */
 const READ_BATCH = 256;
@@ -118,7 +144,8 @@ function checkLogger(logger: unknown): void {
 
 /**
  * Validate {@link TuncerOptions} and fill in the defaults; throws `TypeError`/`RangeError`
- * naming the bad option. Allocates the two packet rings.
+ * naming the bad option (or a `TunError` for an `fd` that is not a TUN/TAP device).
+ * Allocates the two packet rings. With a valid `fd`, takes it over from this thread.
  *
  * @example
  * ```ts
@@ -128,10 +155,11 @@ function checkLogger(logger: unknown): void {
  */
 export function resolveTuncerOptions(opts: TuncerOptions): TuncerConfig {
   assertOptions(opts, 'Tuncer option', OPTION_KEYS);
-  const name = opts.name ?? '';
+  const adopted = opts.fd === undefined ? undefined : checkAdoptedFd(opts, opts.fd);
+  const name = adopted?.name ?? opts.name ?? '';
   if (name !== '') assertIfname(name);
   const create: Omit<CreateOptions, 'netns'> = {
-    mode: opts.mode ?? 'tap',
+    mode: adopted?.mode ?? opts.mode ?? 'tap',
     noPi: opts.noPi ?? true,
     vnetHdr: opts.vnetHdr ?? false,
     multiQueue: opts.multiQueue ?? false,
@@ -169,6 +197,9 @@ export function resolveTuncerOptions(opts: TuncerOptions): TuncerConfig {
   assertInt(timeoutMs, 'timeoutMs', 1, 0x7fffffff);
   if (opts.poisonReleased !== undefined) assertBool(opts.poisonReleased, 'poisonReleased');
   if (opts.offload !== undefined) checkOffloadSetting(opts.offload, create.vnetHdr === true);
+  // Valid: from here the interface owns the fd. This thread stops tracking it, so its
+  // teardown cannot close it under the worker, which tracks it from its start.
+  if (opts.fd !== undefined) loadNative().untrackFd(opts.fd);
   return {
     name,
     create,
@@ -190,5 +221,6 @@ export function resolveTuncerOptions(opts: TuncerOptions): TuncerConfig {
     logger: opts.logger,
     poisonReleased: opts.poisonReleased ?? false,
     offload: opts.offload,
+    ...(opts.fd !== undefined ? { adoptFd: opts.fd } : {}),
   };
 }

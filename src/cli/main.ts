@@ -12,7 +12,7 @@
  * | 1  | runtime failure: any other system error |
  * | 2  | usage error: unknown command or option, missing or malformed argument |
  * | 67 | EX_NOUSER: a `--user`/`--group` name is not in /etc/passwd or /etc/group |
- * | 69 | EX_UNAVAILABLE: no such device (ENODEV, ENOENT, ENXIO), or not a TUN/TAP device |
+ * | 69 | EX_UNAVAILABLE: no such device (ENODEV, ENOENT, ENXIO), or not a TUN/TAP device; nobody listens on a socket (ECONNREFUSED) |
  * | 73 | EX_CANTCREAT: the device already exists (EEXIST) |
  * | 75 | EX_TEMPFAIL: the device is busy, attached by another process (EBUSY, EAGAIN) |
  * | 77 | EX_NOPERM: permission denied (EPERM, EACCES): CAP_NET_ADMIN is needed |
@@ -88,7 +88,8 @@ Exit status:
   1   runtime failure (any other system error)
   2   usage error: unknown command or option, missing or malformed argument
   67  unknown user or group name (EX_NOUSER)
-  69  no such device, or not a TUN/TAP device (ENODEV, ENOENT, ENXIO; EX_UNAVAILABLE)
+  69  no such device, or not a TUN/TAP device (ENODEV, ENOENT, ENXIO; EX_UNAVAILABLE),
+      or nobody listens on the socket given to --send-fd (ECONNREFUSED)
   73  the device already exists (EEXIST; EX_CANTCREAT)
   75  the device is busy: another process has it open (EBUSY, EAGAIN; EX_TEMPFAIL)
   77  permission denied (EPERM, EACCES; EX_NOPERM): run as root, or give node

@@ -1,5 +1,7 @@
 /**
- * The one typed door into the native addon (`build/Release/tunctl.node`).
+ * The one typed door into the native addon: `build/Release/tunctl.node` when the package
+ * was built from source, else the prebuilt `prebuilds/<platform>-<arch>/tunctl.<libc>.node`
+ * shipped in the package, as node-gyp-build chooses.
  *
  * The addon does syscalls only: no defaults, no validation beyond what C++ needs to
  * stay memory-safe, no policy. Every function is synchronous (these are microsecond
@@ -18,7 +20,6 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
 
 /** Kernel constants, read from the kernel headers at build time. */
 export interface NativeConstants {
@@ -184,25 +185,98 @@ export interface NativeBinding {
   ifGetHwaddr(name: string): Uint8Array;
   /** SIOCSIFHWADDR with sa_family ARPHRD_ETHER and 6 bytes. */
   ifSetHwaddr(name: string, mac: Uint8Array): void;
+
+  /** socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC); the fd is tracked. */
+  unixSocket(): number;
+  /** bind(fd) to a filesystem path (1 to 107 bytes). */
+  unixBind(fd: number, path: string): void;
+  /** connect(fd) to a filesystem path (1 to 107 bytes). */
+  unixConnect(fd: number, path: string): void;
+  /** listen(fd, backlog). */
+  listen(fd: number, backlog: number): void;
+  /** accept4(fd, SOCK_NONBLOCK | SOCK_CLOEXEC): the connection's fd (tracked), or -1 when none waits. */
+  accept(fd: number): number;
+  /** sendmsg(fd, data, MSG_NOSIGNAL) with `passFd` as SCM_RIGHTS (none when -1): bytes sent, or -1 on EAGAIN. */
+  sendMsg(fd: number, data: Uint8Array, passFd: number): number;
+  /** recvmsg(fd, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) into `buf`, or null on EAGAIN. */
+  recvMsg(fd: number, buf: Uint8Array): NativeMessage | null;
+  /** getsockopt(SO_PEERCRED) of a connected Unix socket. */
+  peerCred(fd: number): NativePeerCred;
+  /** Track an fd in this environment: closed at its teardown (taking over an fd from another thread). */
+  trackFd(fd: number): void;
+  /** Stop tracking an fd here (handing it to another thread); false if it was not tracked. */
+  untrackFd(fd: number): boolean;
 }
 
-/** Where the compiled addon lives relative to this file, in `src/` (tests) or `dist/`. */
-function addonPath(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const root = join(here, '..', '..');
-  for (const kind of ['Release', 'Debug']) {
-    const p = join(root, 'build', kind, 'tunctl.node');
-    if (existsSync(p)) return p;
-  }
-  return join(root, 'build', 'Release', 'tunctl.node');
+/**
+ * What {@link NativeBinding.recvMsg} received.
+ *
+ * @example
+ * ```ts
+ * const msg = native.recvMsg(sock, buf); // null: nothing waiting
+ * if (msg && msg.fds.length === 1 && !msg.truncated) adopt(msg.fds[0]);
+ * ```
+ */
+export interface NativeMessage {
+  /** Bytes of data; 0 at the end of the stream (the peer closed). */
+  readonly bytes: number;
+  /** fds that came with it (SCM_RIGHTS), close-on-exec and tracked: the caller owns them. */
+  readonly fds: readonly number[];
+  /** The data or the fds did not fit (MSG_TRUNC, MSG_CTRUNC): the kernel dropped the rest. */
+  readonly truncated: boolean;
+}
+
+/**
+ * The peer of a connected Unix socket (SO_PEERCRED).
+ *
+ * @example
+ * ```ts
+ * const { uid } = native.peerCred(conn);
+ * ```
+ */
+export interface NativePeerCred {
+  readonly pid: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** The package root, from `src/native/` (tests) or `dist/native/` alike. */
+function packageRoot(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
+/**
+ * node-gyp-build's loader (it ships no types): `load(root)` requires the first of
+ * `build/Release`, `build/Debug` and the `prebuilds/` entry that matches this platform,
+ * architecture and libc; `load.resolve(root)` says which file that is, and throws when none fits.
+ */
+interface NodeGypBuild {
+  (root: string): unknown;
+  resolve(root: string): string;
 }
 
 let loaded: NativeBinding | undefined;
 
 /**
- * Load the addon once per environment (main thread or worker).
+ * The addon file this process loads (or would load): for diagnostics and tests.
  *
- * @throws Error when not on Linux, or when the addon was not built (`npm install`).
+ * @throws Error when there is neither a source build nor a matching prebuild.
+ * @example
+ * ```ts
+ * addonPath(); // '/app/node_modules/tunctl/prebuilds/linux-x64/tunctl.glibc.node'
+ * ```
+ */
+export function addonPath(): string {
+  const load = createRequire(import.meta.url)('node-gyp-build') as NodeGypBuild;
+  return load.resolve(packageRoot());
+}
+
+/**
+ * Load the addon once per environment (main thread or worker): a source build
+ * (`build/Release`) when there is one, else the prebuild for this platform.
+ *
+ * @throws Error when not on Linux, or when there is neither a source build nor a matching
+ *   prebuild (reinstall with a C++ toolchain and Python: `npm_config_build_from_source=true`).
  * @example
  * ```ts
  * const n = loadNative();
@@ -214,13 +288,16 @@ export function loadNative(): NativeBinding {
   if (process.platform !== 'linux') {
     throw new Error(`tunctl: TUN/TAP is supported on Linux only, not on ${process.platform}`);
   }
-  const require = createRequire(import.meta.url);
-  const path = addonPath();
+  const root = packageRoot();
   try {
-    loaded = require(path) as NativeBinding;
+    const load = createRequire(import.meta.url)('node-gyp-build') as NodeGypBuild;
+    loaded = load(root) as NativeBinding;
   } catch (err) {
     throw new Error(
-      `tunctl: the native addon could not be loaded from ${path}; run \`npm install\` (it builds the addon with node-gyp): ${(err as Error).message}`,
+      `tunctl: the native addon could not be loaded from ${root} (neither build/Release nor a prebuild in ` +
+        `prebuilds/${process.platform}-${process.arch} for this libc); reinstall with a C++ toolchain and Python ` +
+        `to build it from source (\`npm_config_build_from_source=true npm install tunctl\`, or \`npm install\` ` +
+        `in a clone): ${(err as Error).message}`,
       { cause: err },
     );
   }

@@ -38,12 +38,19 @@ export class TunError extends Error {
   }
 }
 
+/** Linux errnos that neither libuv nor `os.constants.errno` name. */
+const LINUX_ONLY_ERRNOS: Record<number, string> = { 77: 'EBADFD' };
+
 function errnoName(neg: number): string {
+  let name = '';
   try {
-    return getSystemErrorName(neg);
+    name = getSystemErrorName(neg); // 'Unknown system error -74' for the ones libuv lacks
   } catch {
-    return `E${-neg}`;
+    /* not an errno libuv knows either */
   }
+  if (/^E[A-Z0-9]+$/.test(name)) return name;
+  const known = Object.entries(osConstants.errno).find(([, value]) => value === -neg)?.[0];
+  return known ?? LINUX_ONLY_ERRNOS[-neg] ?? `E${-neg}`;
 }
 
 const DESCRIPTIONS: Record<string, string> = {
@@ -65,13 +72,39 @@ const DESCRIPTIONS: Record<string, string> = {
   ENOMEM: 'out of memory',
   ENOTSUP: 'operation not supported',
   EOPNOTSUPP: 'operation not supported',
+  ENOTTY: 'inappropriate ioctl for device',
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by peer',
+  EADDRINUSE: 'address already in use',
+  EBADMSG: 'bad message',
+  EPROTO: 'protocol error',
+  ETIMEDOUT: 'timed out',
+  ENOTSOCK: 'not a socket',
 };
 
 function describe(code: string): string {
   return DESCRIPTIONS[code] ?? 'system error';
 }
 
+/** Hints for fd passing (tunctl.sendFd / receiveFd), by errno name: the call each is about, and what it means. */
+const FD_PASSING_HINTS: Record<string, { call: string; hint: string }> = {
+  ENOENT: { call: 'connect(', hint: 'No socket at that path: start the receiving side (tunctl.receiveFd) first' },
+  ECONNREFUSED: { call: 'connect(', hint: 'Nothing listens on that socket: start the receiving side (tunctl.receiveFd) first' },
+  ECONNRESET: {
+    call: 'recvmsg(',
+    hint: 'The other side closed the connection first: the sender sent no fd, or the receiver refused the fd or ended',
+  },
+  EADDRINUSE: {
+    call: 'bind(',
+    hint: 'A file is already there: another receiver listens, or one that was killed left its socket behind (remove it)',
+  },
+  EBADMSG: { call: 'recvmsg(', hint: 'The message carried no file descriptor (SCM_RIGHTS), or more than one' },
+  EPROTO: { call: 'recvmsg(', hint: 'The message did not come from tunctl.sendFd' },
+};
+
 function hint(code: string, syscall: string): string {
+  const passing = FD_PASSING_HINTS[code];
+  if (passing && syscall.startsWith(passing.call)) return `. ${passing.hint}`;
   switch (code) {
     case 'EACCES':
       if (syscall.startsWith('open(/dev/net/tun')) {
@@ -97,6 +130,13 @@ function hint(code: string, syscall: string): string {
     case 'ENOENT':
       return syscall.startsWith('open(/dev/net/tun')
         ? '. Load the tun module (`modprobe tun`) or create the node (`mknod /dev/net/tun c 10 200`)'
+        : '';
+    case 'ENOTTY':
+    case 'EBADFD':
+      return syscall === 'ioctl(TUNGETIFF)'
+        ? code === 'ENOTTY'
+          ? '. The fd is not a TUN/TAP device'
+          : '. The fd is a TUN/TAP fd with no device attached (TUNSETIFF was never done)'
         : '';
     case 'EINVAL':
       return syscall.includes('TUNSETIFF')

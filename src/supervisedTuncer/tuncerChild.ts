@@ -42,6 +42,9 @@ export interface TuncerChildOptions extends TuncerOptions {
  */
 export function tuncerChild(opts: TuncerChildOptions): ChildSpec<Tuncer, [], TuncerHandle> {
   const { id, restart, shutdown, significant, ...tun } = opts;
+  if (tun.fd !== undefined) {
+    throw new TypeError('a supervised interface cannot adopt an fd: its first exit closes it, so a restart would have none (give it the name of a persistent device its uid owns instead)');
+  }
   const childId = id ?? tun.name;
   if (childId === undefined || childId === '' || childId.includes('%')) {
     throw new TypeError('a supervised interface needs an id, or a fixed name to use as one (so it comes back under the same name)');

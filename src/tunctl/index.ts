@@ -28,5 +28,6 @@ export {
 } from './netif.js';
 export { read, readInto, readBatch, write, close, MAX_PACKET } from './packetIo.js';
 export { BatchBuffer } from './batchBuffer.js';
+export { sendFd, receiveFd, MAX_FD_META_BYTES, type FdMeta, type FdPassingOptions, type FdPeer, type ReceivedFd } from './fdPassing.js';
 export { header, buildTunPi, type TunPi } from '../packet/tunPi.js';
 export { parseVirtioNetHdr, buildVirtioNetHdr, type VirtioNetHdr } from '../packet/virtioNetHdr.js';

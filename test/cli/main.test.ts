@@ -88,8 +88,10 @@ describe.each(NAMES)('tunctl %s', (name) => {
 describe('help texts say what matters', () => {
   const help = (n: string): string => COMMANDS.find((c) => c.name === n)!.help;
 
-  it('add says it always persists', () => {
-    expect(help('add')).toMatch(/always makes the device\s+persistent/);
+  it('add says it persists, except for a device handed over with --send-fd', () => {
+    expect(help('add')).toMatch(/makes the device persistent/);
+    expect(help('add')).toMatch(/--send-fd SOCKET/);
+    expect(help('add')).toMatch(/not persistent then: it\s+lives while that process holds the fd/);
   });
 
   it('monitor warns that it takes packets from other readers, and how Ctrl-C ends', () => {

@@ -76,6 +76,24 @@ export function tunDevices(): string[] {
   return readdirSync('/sys/class/net').filter((d) => existsSync(`/sys/class/net/${d}/tun_flags`)).sort();
 }
 
+/**
+ * The nearest ancestor process in another `kind` namespace than this one: the `npm test`
+ * process that made the private namespaces (undefined outside them).
+ */
+export function outsidePid(kind: 'mnt' | 'net'): number | undefined {
+  const mine = readlinkSync(`/proc/self/ns/${kind}`);
+  let pid = process.ppid;
+  while (pid > 1) {
+    try {
+      if (readlinkSync(`/proc/${pid}/ns/${kind}`) !== mine) return pid;
+      pid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
 /** Number of open fds of this process. */
 export function openFds(): number {
   return readdirSync('/proc/self/fd').length;

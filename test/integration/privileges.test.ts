@@ -14,10 +14,10 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { tunctl } from '../../src/index.js';
 import { buildIcmp4EchoRequest } from '../../src/packet/icmpEcho.js';
-import { describeKernel, devExists, ifname, sh, sysfs } from '../helpers/kernel.js';
+import { describeKernel, devExists, ifname, outsidePid, sh, sysfs } from '../helpers/kernel.js';
 
 const U = 4321;
 const OTHER = 4322;
@@ -92,23 +92,9 @@ const useDevice = (name: string, net: number): string => `
 
 const mode = (path: string): string => (statSync(path).mode & 0o777).toString(8);
 
-/** The nearest ancestor process in another mount namespace (the one `npm test` started from). */
-function outsidePid(): number | undefined {
-  const mine = readlinkSync('/proc/self/ns/mnt');
-  let pid = process.ppid;
-  while (pid > 1) {
-    try {
-      if (readlinkSync(`/proc/${pid}/ns/mnt`) !== mine) return pid;
-      pid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
-}
 /** Mode of /dev/net/tun as the namespace outside ours sees it. */
 function outsideMode(): string {
-  const pid = outsidePid();
+  const pid = outsidePid('mnt');
   if (pid === undefined) throw new Error('no ancestor in another mount namespace');
   return sh('nsenter', [`--mount=/proc/${pid}/ns/mnt`, 'stat', '-c', '%a', '/dev/net/tun']).trim();
 }

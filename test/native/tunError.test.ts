@@ -20,6 +20,15 @@ describe('TunError', () => {
     expect(new TunError(19, 'ioctl(SIOCGIFMTU)', 'x').message).toContain('No interface of that name');
   });
 
+  it('names errnos that libuv does not know (EBADMSG, and EBADFD, which Node has no constant for)', () => {
+    expect(new TunError(74, 'recvmsg(/run/x.sock)').code).toBe('EBADMSG');
+    const badfd = new TunError(77, 'ioctl(TUNGETIFF)');
+    expect(badfd.code).toBe('EBADFD');
+    expect(badfd.message).toMatch(/^ioctl\(TUNGETIFF\): EBADFD \(file descriptor in bad state\)\. The fd is a TUN\/TAP fd with no device/);
+    expect(isGone(badfd)).toBe(true);
+    expect(new TunError(3000, 'x').code).toBe('E3000');
+  });
+
   it('converts addon errors and leaves other errors alone', () => {
     const nativeErr = Object.assign(new Error('ioctl(TUNSETIFF): Device or resource busy'), { errno: 16, syscall: 'ioctl(TUNSETIFF)' });
     const t = toTunError(nativeErr, 'tun1') as TunError;
