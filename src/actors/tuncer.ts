@@ -353,20 +353,28 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
    */
   recv(opts: { size?: number; signal?: AbortSignal } = NO_RECV_OPTS): Promise<Buffer> {
     const size = opts?.size ?? MAX_PACKET;
-    if (opts !== NO_RECV_OPTS) {
-      try {
-        assertOptions(opts, 'recv option', ['size', 'signal']);
-        assertInt(size, 'size', 1, MAX_PACKET);
-      } catch (err) {
-        return Promise.reject(err);
-      }
+    const refused = (opts === NO_RECV_OPTS ? undefined : this.#badOptions(opts, 'recv', 'size', size, MAX_PACKET)) ?? this.#refusal(opts.signal);
+    return refused ?? this.#rx.recv(size, opts.signal);
+  }
+
+  /** A rejection for options of `recv`/`recvBatch` that do not check out, or undefined. */
+  #badOptions(opts: object, call: string, key: 'size' | 'max', value: number, max: number): Promise<never> | undefined {
+    try {
+      assertOptions(opts, `${call} option`, [key, 'signal']);
+      assertInt(value, key, 1, max);
+      return undefined;
+    } catch (err) {
+      return Promise.reject(err);
     }
-    const signal = opts.signal;
+  }
+
+  /** Why a passive receive cannot start now, as a rejection (aborted, active mode: EINVAL, ended), or undefined. */
+  #refusal(signal: AbortSignal | undefined): Promise<never> | undefined {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const s = this.#state;
     if (s === 'active') return Promise.reject(tunErrorFromCode('EINVAL', 'recv', this.#name));
     if (s !== 'passive') return Promise.reject(this.#closedError());
-    return this.#rx.recv(size, signal);
+    return undefined;
   }
 
   /**
@@ -384,20 +392,8 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
    */
   recvBatch(opts: { max?: number; signal?: AbortSignal } = NO_BATCH_OPTS): Promise<PacketBatch> {
     const max = opts?.max ?? DEFAULT_BATCH_MAX;
-    if (opts !== NO_BATCH_OPTS) {
-      try {
-        assertOptions(opts, 'recvBatch option', ['max', 'signal']);
-        assertInt(max, 'max', 1, 65536);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
-    const signal = opts.signal;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    const s = this.#state;
-    if (s === 'active') return Promise.reject(tunErrorFromCode('EINVAL', 'recv', this.#name));
-    if (s !== 'passive') return Promise.reject(this.#closedError());
-    return this.#rx.recvBatch(max, signal);
+    const refused = (opts === NO_BATCH_OPTS ? undefined : this.#badOptions(opts, 'recvBatch', 'max', max, 65536)) ?? this.#refusal(opts.signal);
+    return refused ?? this.#rx.recvBatch(max, opts.signal);
   }
 
   /**
