@@ -81,9 +81,11 @@ const useDevice = (name: string, net: number): string => `
   const h = tunctl.create(${JSON.stringify(name)}, { mode: 'tun' });
   out.attached = h.name;
   out.persist = tunctl.info(h.fd).persist;
-  tunctl.write(h.fd, Buffer.from(${JSON.stringify([...buildIcmp4EchoRequest({ src: `198.18.${net}.2`, dst: `198.18.${net}.1`, id: 4, seq: 9 })])}));
+  const echo = Buffer.from(${JSON.stringify([...buildIcmp4EchoRequest({ src: `198.18.${net}.2`, dst: `198.18.${net}.1`, id: 4, seq: 9 })])});
   let reply = null;
-  for (let i = 0; i < 200 && !reply; i++) {
+  for (let i = 0; i < 400 && !reply; i++) {
+    // Again every 200 ms: an echo written while the link was still coming up can be lost.
+    if (i % 40 === 0) tunctl.write(h.fd, echo);
     for (const p of tunctl.readBatch(h.fd, 16)) if (p[9] === 1 && p[20] === 0) reply = p.length;
     if (!reply) await new Promise((r) => setTimeout(r, 5));
   }

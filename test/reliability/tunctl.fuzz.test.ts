@@ -621,12 +621,19 @@ describe('fd controls', () => {
 
 describe('every exported function, any arguments', () => {
   const fns = Object.entries(tunctl).filter((e): e is [string, (...a: unknown[]) => unknown] => typeof e[1] === 'function');
-  it(`${fns.length} functions: each returns or throws TypeError/RangeError/TunError, and leaks no fd`, () => {
+  it(`${fns.length} functions: each returns or throws TypeError/RangeError/TunError (async ones: rejects with one), and leaks no fd`, async () => {
     expect(fns.length).toBeGreaterThan(40);
+    const pending: Promise<unknown>[] = [];
     check([fc.constantFrom(...fns), fc.array(fc.oneof(fc.anything(), anyName, fdArb, bufArb, addrArb), { maxLength: 4 })], ([, fn], args) => {
       const o = run(() => fn(...args));
-      if (o.ok && o.value && typeof o.value === 'object' && 'fd' in o.value) s.open.delete((o.value as { fd: number }).fd);
+      if (o.ok && o.value instanceof Promise) pending.push(o.value);
+      else if (o.ok && o.value && typeof o.value === 'object' && 'fd' in o.value) s.open.delete((o.value as { fd: number }).fd);
     }, 6000);
+    for (const r of await Promise.allSettled(pending)) {
+      if (r.status === 'fulfilled') continue;
+      const e = r.reason as Error;
+      expect(e instanceof TypeError || e instanceof RangeError || e instanceof TunError, `untyped rejection: ${String(e)}`).toBe(true);
+    }
   });
 
   it('any syscall failing in any exported call becomes a TunError with that errno and leaks no fd', () => {
