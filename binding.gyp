@@ -10,7 +10,9 @@
             "native/env_state.cc",
             "native/tun_linux.cc",
             "native/netif_linux.cc",
-            "native/poll_linux.cc"
+            "native/poll_linux.cc",
+            "native/netns_linux.cc",
+            "native/netlink_linux.cc"
           ]
         }]
       ],

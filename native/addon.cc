@@ -9,6 +9,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tunctl::RegisterTun(env, exports);
   tunctl::RegisterNetif(env, exports);
   tunctl::RegisterPoll(env, exports);
+  tunctl::RegisterNetlink(env, exports);
   return exports;
 }
 
