@@ -258,7 +258,7 @@ function extAckMessage(payload: Uint8Array, start: number): string | undefined {
  */
 export function parseError(msg: NetlinkMessage): NetlinkStatus {
   const dv = fixedHeader(msg.payload, 4, 'struct nlmsgerr');
-  const errno = -dv.getInt32(0, LE);
+  const errno = -dv.getInt32(0, LE) || 0; // || 0: an ack is 0, not -0
   if (errno < 0) throw new NetlinkParseError(`error code ${-errno} is positive`, 0);
   let message: string | undefined;
   if ((msg.flags & NL.F_ACK_TLVS) !== 0 && msg.payload.length >= 4 + NL.HDRLEN) {
@@ -278,7 +278,7 @@ export function parseError(msg: NetlinkMessage): NetlinkStatus {
  */
 export function parseDone(msg: NetlinkMessage): NetlinkStatus {
   if (msg.payload.length < 4) return { errno: 0, message: undefined };
-  const errno = -view(msg.payload).getInt32(0, LE);
+  const errno = -view(msg.payload).getInt32(0, LE) || 0;
   if (errno < 0) throw new NetlinkParseError(`dump status ${-errno} is positive`, 0);
   const message = (msg.flags & NL.F_ACK_TLVS) !== 0 ? extAckMessage(msg.payload, 4) : undefined;
   return { errno, message };
