@@ -43,12 +43,19 @@ export class TunError extends Error {
   }
 }
 
+/** Errno names by number, for those libuv does not name (EBADMSG, ENOLINK, EDQUOT...). */
+const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+
 function errnoName(neg: number): string {
+  let name: string | undefined;
   try {
-    return getSystemErrorName(neg);
+    name = getSystemErrorName(neg);
   } catch {
-    return `E${-neg}`;
+    name = undefined;
   }
+  // For a number libuv does not know, Node returns "Unknown system error -74", not a code.
+  if (name === undefined || !/^E[A-Z0-9]+$/.test(name)) name = ERRNO_NAMES.get(-neg);
+  return name ?? `E${-neg}`;
 }
 
 const DESCRIPTIONS: Record<string, string> = {
@@ -76,6 +83,7 @@ const DESCRIPTIONS: Record<string, string> = {
   ETIMEDOUT: 'timed out',
   ENOBUFS: 'no buffer space',
   ERANGE: 'out of range',
+  EBADMSG: 'bad message',
 };
 
 function describe(code: string): string {
