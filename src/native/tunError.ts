@@ -79,6 +79,7 @@ const DESCRIPTIONS: Record<string, string> = {
   EOPNOTSUPP: 'operation not supported',
   ESRCH: 'no such entry',
   ENETUNREACH: 'network unreachable',
+  ENETDOWN: 'network is down',
   EHOSTUNREACH: 'host unreachable',
   ETIMEDOUT: 'timed out',
   ENOBUFS: 'no buffer space',
@@ -115,6 +116,8 @@ function hint(code: string, syscall: string): string {
       return '. No interface of that name exists in this network namespace';
     case 'ESRCH':
       return syscall.includes('ROUTE') ? '. No such route (compare with `tunctl route show`)' : '';
+    case 'ENETDOWN':
+      return syscall.includes('ROUTE') ? '. The interface is down: bring it up first' : '';
     case 'ENETUNREACH':
       return syscall.includes('ROUTE') ? '. The gateway is not reachable through any route: give the interface an address in its subnet first' : '';
     case 'ENOENT':

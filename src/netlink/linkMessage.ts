@@ -31,9 +31,10 @@ export interface TunLinkInfo {
   readonly owner: number | null;
   /** The gid that may attach without CAP_NET_ADMIN, or null when none was set. */
   readonly group: number | null;
-  /** Queues attached now (open fds); 0 means no process has the device open. */
-  readonly queues: number;
-  readonly disabledQueues: number;
+  /** Of a multi-queue device: the queues attached now (open fds). The kernel reports no
+   *  count for a single-queue device (`undefined`): there, `running` says whether it is open. */
+  readonly queues: number | undefined;
+  readonly disabledQueues: number | undefined;
 }
 
 /**
@@ -84,8 +85,8 @@ function decodeTun(data: Uint8Array): TunLinkInfo {
     persist: flag(IFLA.TUN_PERSIST, 'IFLA_TUN_PERSIST'),
     owner: attrU32(a, IFLA.TUN_OWNER, 'IFLA_TUN_OWNER') ?? null,
     group: attrU32(a, IFLA.TUN_GROUP, 'IFLA_TUN_GROUP') ?? null,
-    queues: attrU32(a, IFLA.TUN_NUM_QUEUES, 'IFLA_TUN_NUM_QUEUES') ?? 0,
-    disabledQueues: attrU32(a, IFLA.TUN_NUM_DISABLED_QUEUES, 'IFLA_TUN_NUM_DISABLED_QUEUES') ?? 0,
+    queues: attrU32(a, IFLA.TUN_NUM_QUEUES, 'IFLA_TUN_NUM_QUEUES'),
+    disabledQueues: attrU32(a, IFLA.TUN_NUM_DISABLED_QUEUES, 'IFLA_TUN_NUM_DISABLED_QUEUES'),
   };
 }
 

@@ -73,7 +73,7 @@ afterAll(() => {
 
 // ---------------------------------------------------------------- models and their wire form
 
-interface TunModel { type: 1 | 2; pi: boolean; vnet: boolean; mq: boolean; persist: boolean; owner?: number; group?: number; queues: number; disabled: number }
+interface TunModel { type: 1 | 2; pi: boolean; vnet: boolean; mq: boolean; persist: boolean; owner?: number; group?: number; queues?: number; disabled?: number }
 interface LinkModel { ifindex: number; flags: number; name: string; mtu: number; txqlen?: number; operstate?: number; mac?: Uint8Array; tun?: TunModel }
 interface AddrModel { family: 4 | 6; prefix: number; flags: number; scope: number; ifindex: number; local: Uint8Array; peer?: Uint8Array; label?: string; brd?: Uint8Array; xflags?: number }
 interface RouteModel { family: 4 | 6; prefix: number; table: number; protocol: number; scope: number; type: number; dst?: Uint8Array; oif?: number; gw?: Uint8Array; src?: Uint8Array; metric?: number; hops?: { ifindex: number; hops: number; gw?: Uint8Array }[] }
@@ -84,7 +84,7 @@ const bytesOf = (family: 4 | 6) => fc.uint8Array({ minLength: family === 4 ? 4 :
 
 const tunArb: fc.Arbitrary<TunModel> = fc.record(
   { type: fc.constantFrom(1 as const, 2 as const), pi: fc.boolean(), vnet: fc.boolean(), mq: fc.boolean(), persist: fc.boolean(), owner: u32Arb, group: u32Arb, queues: u32Arb, disabled: u32Arb },
-  { requiredKeys: ['type', 'pi', 'vnet', 'mq', 'persist', 'queues', 'disabled'] },
+  { requiredKeys: ['type', 'pi', 'vnet', 'mq', 'persist'] },
 );
 const linkArb: fc.Arbitrary<LinkModel> = fc.record(
   {
@@ -123,7 +123,9 @@ function linkWire(m: LinkModel, type = 16): Buffer {
   if (m.mac !== undefined) a.push(attr(1, buf(m.mac)));
   if (m.tun !== undefined) {
     const t = m.tun;
-    const data = [attr(3, u8(t.type)), attr(4, u8(t.pi ? 1 : 0)), attr(5, u8(t.vnet ? 1 : 0)), attr(6, u8(t.persist ? 1 : 0)), attr(7, u8(t.mq ? 1 : 0)), attr(8, u32(t.queues)), attr(9, u32(t.disabled))];
+    const data = [attr(3, u8(t.type)), attr(4, u8(t.pi ? 1 : 0)), attr(5, u8(t.vnet ? 1 : 0)), attr(6, u8(t.persist ? 1 : 0)), attr(7, u8(t.mq ? 1 : 0))];
+    if (t.queues !== undefined) data.push(attr(8, u32(t.queues)));
+    if (t.disabled !== undefined) data.push(attr(9, u32(t.disabled)));
     if (t.owner !== undefined) data.push(attr(1, u32(t.owner)));
     if (t.group !== undefined) data.push(attr(2, u32(t.group)));
     a.push(nest(18, attr(1, str('tun')), nest(2, ...data)));
