@@ -53,8 +53,11 @@ export interface LinkInfo {
   readonly flags: number;
   /** Administratively up (IFF_UP). */
   readonly up: boolean;
-  /** Up and with carrier (IFF_RUNNING); a tun/tap has carrier while a reader has it open. */
+  /** Up and with carrier (IFF_RUNNING); a tun/tap has carrier while a reader has it open.
+   *  The kernel updates this flag a moment after the carrier changes (linkwatch). */
   readonly running: boolean;
+  /** The carrier as the driver has it now (IFLA_CARRIER), when reported. */
+  readonly carrier: boolean | undefined;
   readonly mtu: number;
   /** The transmit queue length, when reported. */
   readonly txqlen: number | undefined;
@@ -109,6 +112,7 @@ export function decodeLink(msg: NetlinkMessage): LinkInfo {
   const mtu = attrU32(a, IFLA.MTU, 'IFLA_MTU');
   if (mtu === undefined) throw new NetlinkParseError(`link ${name} has no IFLA_MTU`, IFLA.MSGLEN);
   const operstate = attrU8(a, IFLA.OPERSTATE, 'IFLA_OPERSTATE');
+  const carrier = attrU8(a, IFLA.CARRIER, 'IFLA_CARRIER');
   let kind: string | undefined;
   let tun: TunLinkInfo | undefined;
   const linkinfo = a.get(IFLA.LINKINFO);
@@ -124,6 +128,7 @@ export function decodeLink(msg: NetlinkMessage): LinkInfo {
     flags,
     up: (flags & IFF.UP) !== 0,
     running: (flags & IFF.RUNNING) !== 0,
+    carrier: carrier === undefined ? undefined : carrier !== 0,
     mtu,
     txqlen: attrU32(a, IFLA.TXQLEN, 'IFLA_TXQLEN'),
     operstate: operstate === undefined ? 'unknown' : nameOf(OPERSTATE_NAMES, operstate),

@@ -62,6 +62,29 @@ function networkOf(bytes: Uint8Array, prefix: number): Uint8Array {
   return out;
 }
 
+/**
+ * Parse a route's destination, `ADDRESS[/PREFIX]` (no prefix: one host), which must be a
+ * network address: no bits set after the prefix.
+ *
+ * @internal
+ * @throws TypeError when `dst` is not a string; RangeError when it is malformed or has host bits set
+ * @example
+ * ```ts
+ * routeDestination('198.18.8.0/24'); // { family: 4, bytes: Uint8Array [198, 18, 8, 0], prefix: 24 }
+ * routeDestination('198.18.8.1/24'); // throws RangeError: ... the network is 198.18.8.0/24
+ * ```
+ */
+export function routeDestination(dst: string): { family: 4 | 6; bytes: Uint8Array; prefix: number } {
+  if (typeof dst !== 'string') throw new TypeError(`dst must be a string such as '198.18.8.0/24', got ${typeof dst}`);
+  const { family, bytes, prefix: given } = parseCidr(dst);
+  const prefix = given ?? (family === 4 ? 32 : 128);
+  const network = networkOf(bytes, prefix);
+  if (network.some((b, i) => b !== bytes[i])) {
+    throw new RangeError(`dst ${JSON.stringify(dst)} has host bits set: the network is ${formatIp(network)}/${prefix}`);
+  }
+  return { family, bytes: network, prefix };
+}
+
 interface CheckedRoute {
   readonly request: Omit<RouteRequest, 'ifindex'>;
   readonly dev: string | undefined;
@@ -73,13 +96,7 @@ interface CheckedRoute {
 function checkRoute(spec: RouteSpec, what: string): CheckedRoute {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new TypeError(`${what} takes a route object such as { dst: '198.18.8.0/24', dev: 'tun0' }`);
   const netns = netnsOf(spec, `${what} field`, SPEC_KEYS);
-  if (typeof spec.dst !== 'string') throw new TypeError(`dst must be a string such as '198.18.8.0/24', got ${typeof spec.dst}`);
-  const { family, bytes, prefix: given } = parseCidr(spec.dst);
-  const prefix = given ?? (family === 4 ? 32 : 128);
-  const network = networkOf(bytes, prefix);
-  if (network.some((b, i) => b !== bytes[i])) {
-    throw new RangeError(`dst ${JSON.stringify(spec.dst)} has host bits set: the network is ${formatIp(network)}/${prefix}`);
-  }
+  const { family, bytes: network, prefix } = routeDestination(spec.dst);
   if (spec.dev !== undefined) assertIfname(spec.dev, 'dev');
   const via = spec.via === undefined ? undefined : ipBytes(spec.via, family, 'via');
   if (spec.dev === undefined && via === undefined) throw new RangeError(`${what} needs dev, via or both`);

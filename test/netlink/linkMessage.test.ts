@@ -8,16 +8,16 @@ const one = (b: Buffer) => parseMessages(b)[0]!;
 
 describe('decodeLink', () => {
   it('reads a tun as the kernel reports it: flags, MTU, operstate, no MAC, its tun_fill_info', () => {
-    const m = msg(16, 0, 0, ifinfomsg(7, 0x10d1), attr(3, str('tun0')), attr(4, u32(1400)), attr(13, u32(500)), attr(16, u8(6)), nest(18, attr(1, str('tun')), tunData));
+    const m = msg(16, 0, 0, ifinfomsg(7, 0x10d1), attr(3, str('tun0')), attr(4, u32(1400)), attr(13, u32(500)), attr(16, u8(6)), attr(33, u8(1)), nest(18, attr(1, str('tun')), tunData));
     expect(decodeLink(one(m))).toEqual({
-      ifindex: 7, name: 'tun0', flags: 0x10d1, up: true, running: true, mtu: 1400, txqlen: 500, operstate: 'up', address: null, kind: 'tun',
+      ifindex: 7, name: 'tun0', flags: 0x10d1, up: true, running: true, carrier: true, mtu: 1400, txqlen: 500, operstate: 'up', address: null, kind: 'tun',
       tun: { mode: 'tun', pi: false, vnetHdr: true, multiQueue: false, persist: true, owner: 1234, group: null, queues: 1, disabledQueues: 0 },
     });
   });
 
   it('reads a tap MAC, a down link, and a link of another kind without tun data', () => {
     const tap = msg(16, 0, 0, ifinfomsg(8, 0x1002), attr(3, str('tap0')), attr(4, u32(1500)), attr(1, Buffer.from([2, 0, 0x5e, 0, 0, 1])), nest(18, attr(1, str('tun')), nest(2, attr(3, u8(2)), attr(4, u8(1)))));
-    expect(decodeLink(one(tap))).toMatchObject({ up: false, running: false, address: '02:00:5e:00:00:01', operstate: 'unknown', tun: { mode: 'tap', pi: true, owner: null } });
+    expect(decodeLink(one(tap))).toMatchObject({ up: false, running: false, carrier: undefined, address: '02:00:5e:00:00:01', operstate: 'unknown', tun: { mode: 'tap', pi: true, owner: null } });
     const veth = msg(16, 0, 0, ifinfomsg(9, 1), attr(3, str('v0')), attr(4, u32(1500)), nest(18, attr(1, str('veth'))));
     expect(decodeLink(one(veth))).toMatchObject({ kind: 'veth', tun: undefined, up: true });
   });
