@@ -8,9 +8,9 @@
  */
 import { loadNative } from '../native/binding.js';
 import { TunError } from '../native/tunError.js';
-import type { LinkInfo } from '../netlink/linkMessage.js';
+import type { LinkInfo, TunLinkInfo } from '../netlink/linkMessage.js';
 import * as tunctl from '../tunctl/index.js';
-import type { CreateOptions, TunMode } from '../tunctl/create.js';
+import type { CreateOptions } from '../tunctl/create.js';
 import { CliError } from './cliError.js';
 import { EXIT } from './exitCodes.js';
 
@@ -38,23 +38,10 @@ export interface AddressInfo {
  * if (dev.mode === 'tap') console.log(dev.mac);
  * ```
  */
-export interface TunDeviceInfo {
+export interface TunDeviceInfo extends Omit<TunLinkInfo, 'queues' | 'disabledQueues'> {
   readonly name: string;
-  readonly mode: TunMode;
   /** The `IFF_*` word the device's netlink attributes add up to (as sysfs `tun_flags`, without the NAPI bits). */
   readonly tunFlags: number;
-  /** Packets carry the 4-byte `tun_pi` header (no IFF_NO_PI). */
-  readonly pi: boolean;
-  /** Packets carry a `virtio_net_hdr` (IFF_VNET_HDR). */
-  readonly vnetHdr: boolean;
-  /** IFF_MULTI_QUEUE. */
-  readonly multiQueue: boolean;
-  /** IFF_PERSIST: the device outlives its last fd. */
-  readonly persist: boolean;
-  /** The uid that may attach without CAP_NET_ADMIN, or null. */
-  readonly owner: number | null;
-  /** The gid that may attach without CAP_NET_ADMIN, or null. */
-  readonly group: number | null;
   readonly mtu: number;
   /** The MAC address of a tap; null for a tun. */
   readonly mac: string | null;
@@ -79,13 +66,13 @@ export function listTunDevices(): string[] {
 }
 
 /** The link called `name`, which must be a TUN/TAP device. */
-function tunLink(name: string): LinkInfo & { tun: NonNullable<LinkInfo['tun']> } {
+function tunLink(name: string): LinkInfo & { tun: TunLinkInfo } {
   const link = tunctl.linkInfo(name); // TunError ENODEV when there is none
   if (link.tun === undefined) throw new CliError(`${name} is not a TUN/TAP device`, EXIT.UNAVAILABLE);
-  return link as LinkInfo & { tun: NonNullable<LinkInfo['tun']> };
+  return link as LinkInfo & { tun: TunLinkInfo };
 }
 
-function flagsOf(t: NonNullable<LinkInfo['tun']>): number {
+function flagsOf(t: TunLinkInfo): number {
   const c = loadNative().constants;
   return (
     (t.mode === 'tap' ? c.IFF_TAP : c.IFF_TUN) |

@@ -11,7 +11,7 @@
 import { formatIp } from '../packet/ipAddress.js';
 import { AF, IFA, NL, RTM, SCOPE_NAMES, nameOf } from './rtnetlinkConstants.js';
 import {
-  HOST_LE, NetlinkBuilder, NetlinkParseError, attrBytes, attrString, attrU32, fixedHeader, parseAttributes,
+  HOST_LE, NetlinkBuilder, NetlinkParseError, attrBytes, changeRequest, attrString, attrU32, fixedHeader, parseAttributes,
   type NetlinkMessage,
 } from './netlinkMessage.js';
 
@@ -117,8 +117,7 @@ export interface AddressRequest {
  * ```
  */
 export function encodeAddress(op: 'add' | 'del', spec: AddressRequest): NetlinkBuilder {
-  const add = op === 'add';
-  const b = new NetlinkBuilder(add ? RTM.NEWADDR : RTM.DELADDR, NL.F_REQUEST | NL.F_ACK | (add ? NL.F_CREATE | NL.F_EXCL : 0));
+  const b = changeRequest(op, RTM.NEWADDR, RTM.DELADDR);
   const dv = b.fixed(IFA.MSGLEN);
   dv.setUint8(0, spec.family === 4 ? AF.INET : AF.INET6);
   dv.setUint8(1, spec.prefix);

@@ -364,3 +364,17 @@ export class NetlinkBuilder {
     return Uint8Array.prototype.slice.call(this.#buf, 0, this.#len);
   }
 }
+
+/**
+ * The builder of a request that adds (`RTM_NEW*`, failing with EEXIST when it is there
+ * already, as `ip ... add` does) or deletes (`RTM_DEL*`), acknowledged either way.
+ *
+ * @example
+ * ```ts
+ * const b = changeRequest('add', RTM.NEWADDR, RTM.DELADDR);
+ * ```
+ */
+export function changeRequest(op: 'add' | 'del', newType: number, delType: number): NetlinkBuilder {
+  const add = op === 'add';
+  return new NetlinkBuilder(add ? newType : delType, NL.F_REQUEST | NL.F_ACK | (add ? NL.F_CREATE | NL.F_EXCL : 0));
+}

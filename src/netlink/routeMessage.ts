@@ -7,7 +7,7 @@
 import { formatIp } from '../packet/ipAddress.js';
 import { AF, NL, PROTOCOL_NAMES, ROUTE_TYPE_NAMES, RTA, RTM, SCOPE_NAMES, nameOf } from './rtnetlinkConstants.js';
 import {
-  HOST_LE, NetlinkBuilder, NetlinkParseError, align4, attrBytes, attrU32, fixedHeader, parseAttributes,
+  HOST_LE, NetlinkBuilder, NetlinkParseError, align4, changeRequest, attrBytes, attrU32, fixedHeader, parseAttributes,
   type NetlinkMessage,
 } from './netlinkMessage.js';
 
@@ -152,7 +152,7 @@ export interface RouteRequest {
  */
 export function encodeRoute(op: 'add' | 'del', spec: RouteRequest): NetlinkBuilder {
   const add = op === 'add';
-  const b = new NetlinkBuilder(add ? RTM.NEWROUTE : RTM.DELROUTE, NL.F_REQUEST | NL.F_ACK | (add ? NL.F_CREATE | NL.F_EXCL : 0));
+  const b = changeRequest(op, RTM.NEWROUTE, RTM.DELROUTE);
   const dv = b.fixed(RTA.MSGLEN);
   dv.setUint8(0, spec.family === 4 ? AF.INET : AF.INET6);
   dv.setUint8(1, spec.prefix);
