@@ -67,7 +67,14 @@ export interface OverrunEvent {
  */
 export type NetlinkEvent = LinkEvent | AddressEvent | RouteEvent | OverrunEvent;
 
-/** Which events to ask for. */
+/**
+ * Which events to ask for.
+ *
+ * @example
+ * ```ts
+ * const kinds: NetlinkEventKind[] = ['link', 'addr'];
+ * ```
+ */
 export type NetlinkEventKind = 'link' | 'addr' | 'route';
 
 /**

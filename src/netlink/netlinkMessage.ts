@@ -220,7 +220,14 @@ export function fixedHeader(payload: Uint8Array, size: number, what: string): Da
   return view(payload);
 }
 
-/** Whether host-order integers are little-endian (they are on x86 and arm64 Linux). */
+/**
+ * Whether host-order integers are little-endian (they are on x86 and arm64 Linux).
+ *
+ * @example
+ * ```ts
+ * const ifindex = fixedHeader(msg.payload, 16, 'struct ifinfomsg').getInt32(4, HOST_LE);
+ * ```
+ */
 export const HOST_LE = LE;
 
 /**

@@ -61,7 +61,14 @@ export const RTM = {
   GETROUTE: 26,
 } as const;
 
-/** The name of an rtnetlink message type, for error messages (`netlink(RTM_NEWADDR)`). */
+/**
+ * The name of an rtnetlink message type, for error messages (`netlink(RTM_NEWADDR)`).
+ *
+ * @example
+ * ```ts
+ * RTM_NAMES[RTM.NEWROUTE]; // 'RTM_NEWROUTE'
+ * ```
+ */
 export const RTM_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
   Object.entries(RTM).map(([name, value]) => [value, `RTM_${name}`]),
 );
@@ -192,17 +199,45 @@ export function nameOf(table: Readonly<Record<number, string>>, value: number): 
   return table[value] ?? String(value);
 }
 
-/** Route types (`rtm_type`). */
+/**
+ * Route types (`rtm_type`).
+ *
+ * @example
+ * ```ts
+ * nameOf(ROUTE_TYPE_NAMES, 2); // 'local'
+ * ```
+ */
 export const ROUTE_TYPE_NAMES: Readonly<Record<number, string>> = {
   0: 'unspec', 1: 'unicast', 2: 'local', 3: 'broadcast', 4: 'anycast', 5: 'multicast', 6: 'blackhole', 7: 'unreachable', 8: 'prohibit', 9: 'throw', 10: 'nat', 11: 'xresolve',
 };
-/** Route protocols (`rtm_protocol`), as `/etc/iproute2/rt_protos` names them. */
+/**
+ * Route protocols (`rtm_protocol`), as `/etc/iproute2/rt_protos` names them.
+ *
+ * @example
+ * ```ts
+ * nameOf(PROTOCOL_NAMES, 3); // 'boot'
+ * ```
+ */
 export const PROTOCOL_NAMES: Readonly<Record<number, string>> = {
   0: 'unspec', 1: 'redirect', 2: 'kernel', 3: 'boot', 4: 'static', 9: 'ra', 16: 'dhcp',
 };
-/** Scopes (`rtm_scope`, `ifa_scope`). */
+/**
+ * Scopes (`rtm_scope`, `ifa_scope`).
+ *
+ * @example
+ * ```ts
+ * nameOf(SCOPE_NAMES, 253); // 'link'
+ * ```
+ */
 export const SCOPE_NAMES: Readonly<Record<number, string>> = { 0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' };
-/** Operational states (`IFLA_OPERSTATE`, RFC 2863). */
+/**
+ * Operational states (`IFLA_OPERSTATE`, RFC 2863).
+ *
+ * @example
+ * ```ts
+ * nameOf(OPERSTATE_NAMES, 6); // 'up'
+ * ```
+ */
 export const OPERSTATE_NAMES: Readonly<Record<number, string>> = {
   0: 'unknown', 1: 'notpresent', 2: 'down', 3: 'lowerlayerdown', 4: 'testing', 5: 'dormant', 6: 'up',
 };

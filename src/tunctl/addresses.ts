@@ -17,6 +17,11 @@ import { assertBool, assertIfname } from './validate.js';
 /**
  * The smallest MTU IPv6 works with (RFC 8200): below it the kernel turns IPv6 off on the
  * link and drops its IPv6 addresses.
+ *
+ * @example
+ * ```ts
+ * if (tunctl.mtu('tun0') < tunctl.IPV6_MIN_MTU) tunctl.setMtu('tun0', tunctl.IPV6_MIN_MTU);
+ * ```
  */
 export const IPV6_MIN_MTU = 1280;
 

@@ -235,6 +235,11 @@ export function mtu(name: string): number {
 /**
  * The code of the warning {@link setMtu} emits (`process.emitWarning`) when an MTU under
  * 1280 drops IPv6 addresses.
+ *
+ * @example
+ * ```ts
+ * process.on('warning', (w) => { if ((w as { code?: string }).code === tunctl.IPV6_MTU_WARNING) log.warn(w.message); });
+ * ```
  */
 export const IPV6_MTU_WARNING = 'TUNCTL_IPV6_MTU';
 

@@ -11,7 +11,14 @@ import { formatIp, ipBytes, parseCidr } from '../packet/ipAddress.js';
 import { linkNames, lookupLink, netnsOf, type NetnsOption } from './links.js';
 import { assertIfname, assertInt } from './validate.js';
 
-/** The main routing table, where routes go when no table is given (`ip route`'s default). */
+/**
+ * The main routing table, where routes go when no table is given (`ip route`'s default).
+ *
+ * @example
+ * ```ts
+ * tunctl.routes({ table: tunctl.MAIN_TABLE });
+ * ```
+ */
 export const MAIN_TABLE = RTA.TABLE_MAIN;
 
 /**
