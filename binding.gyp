@@ -11,7 +11,9 @@
             "native/tun_linux.cc",
             "native/netif_linux.cc",
             "native/poll_linux.cc",
-            "native/unix_linux.cc"
+            "native/unix_linux.cc",
+            "native/netns_linux.cc",
+            "native/netlink_linux.cc"
           ]
         }]
       ],

@@ -10,6 +10,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tunctl::RegisterNetif(env, exports);
   tunctl::RegisterPoll(env, exports);
   tunctl::RegisterUnix(env, exports);
+  tunctl::RegisterNetlink(env, exports);
   return exports;
 }
 

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <poll.h>
@@ -83,6 +84,10 @@ void RegisterConstants(Napi::Env env, Napi::Object exports) {
   TUNCTL_CONST(POLLOUT);
   TUNCTL_CONST(POLLERR);
   TUNCTL_CONST(POLLHUP);
+  TUNCTL_CONST(NETLINK_EXT_ACK);
+  TUNCTL_CONST(NETLINK_CAP_ACK);
+  TUNCTL_CONST(NETLINK_GET_STRICT_CHK);
+  TUNCTL_CONST(NETLINK_NO_ENOBUFS);
 #undef TUNCTL_CONST
   c.Freeze();
   exports.Set("constants", c);

@@ -18,6 +18,7 @@
 
 #include "env_state.h"
 #include "errno_error.h"
+#include "netns.h"
 
 namespace tunctl {
 
@@ -68,33 +69,8 @@ static Napi::Value OpenTun(const Napi::CallbackInfo& info) {
     fd = OpenTunDevice();
     if (fd < 0) throw ErrnoError(env, errno, "open(/dev/net/tun)");
   } else {
-    std::string path = ArgString(info, 0, "netnsPath");
-    int self = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (self < 0) throw ErrnoError(env, errno, "open(netns)");
-    int target = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not block us
-    if (target < 0) {
-      int err = errno;
-      ::close(self);
-      throw ErrnoError(env, err, "open(netns)");
-    }
-    if (::setns(target, CLONE_NEWNET) < 0) {
-      int err = errno;
-      ::close(target);
-      ::close(self);
-      throw ErrnoError(env, err, "setns");
-    }
     // The device is created in the namespace of the thread that opens /dev/net/tun.
-    fd = OpenTunDevice();
-    int openErr = errno;
-    int back = ::setns(self, CLONE_NEWNET);
-    int backErr = errno;
-    ::close(target);
-    ::close(self);
-    if (back < 0) {
-      if (fd >= 0) ::close(fd);
-      throw ErrnoError(env, backErr, "setns");
-    }
-    if (fd < 0) throw ErrnoError(env, openErr, "open(/dev/net/tun)");
+    fd = OpenInNetns(env, ArgString(info, 0, "netnsPath"), OpenTunDevice, "open(/dev/net/tun)");
   }
   state->fds.insert(fd);
   return Napi::Number::New(env, fd);
@@ -104,9 +80,7 @@ static Napi::Value OpenTun(const Napi::CallbackInfo& info) {
 // namespace enters it once, so the device and every ioctl on its name live there.
 static Napi::Value EnterNetns(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string path = ArgString(info, 0, "path");
-  int target = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not block us
-  if (target < 0) throw ErrnoError(env, errno, "open(netns)");
+  int target = OpenNetnsFile(env, ArgString(info, 0, "path"));
   int rc = ::setns(target, CLONE_NEWNET);
   int err = errno;
   ::close(target);

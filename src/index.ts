@@ -1,7 +1,8 @@
 /**
  * tunctl: Linux TUN/TAP interfaces for Node.js.
  *
- * - {@link tunctl}: the low-level synchronous API (create, ioctl configuration, read/write).
+ * - {@link tunctl}: the low-level synchronous API (create, ioctl and rtnetlink configuration, read/write).
+ * - {@link linkEvents}: the kernel's link, address and route events as an Observable.
  * - {@link Tuncer}: one interface as an actor whose fd lives in a worker thread.
  * - {@link Supervisor}: OTP supervision; {@link tuncerChild} and {@link TuncerHandle} for interfaces.
  * - `packet`: pure helpers (tun_pi, virtio_net_hdr, addresses, ICMP/UDP builders, descriptions).
@@ -18,6 +19,8 @@ export * as tunctl from './tunctl/index.js';
 export * as packet from './packet/index.js';
 export * as offload from './offload/index.js';
 export { TunError, isRetryable, isGone } from './native/tunError.js';
+export { linkEvents } from './netlink/linkEvents.js';
+export { NetlinkParseError } from './netlink/netlinkMessage.js';
 export { Tuncer, TuncerClosedError, type TuncerOptions, type TunEvent, type TuncerState, type TunStats } from './actors/tuncer.js';
 export type { TuncerExitReason } from './actors/tuncerMachine.js';
 export type { ActiveMode } from './actors/tuncerOptions.js';

@@ -8,7 +8,7 @@
  * | 2  | usage error: unknown command or option, missing or malformed argument |
  * | 67 | EX_NOUSER: a `--user`/`--group` name is not in /etc/passwd or /etc/group |
  * | 69 | EX_UNAVAILABLE: no such device (ENODEV, ENOENT, ENXIO), or not a TUN/TAP device; nobody listens on a socket (ECONNREFUSED) |
- * | 73 | EX_CANTCREAT: the device already exists (EEXIST) |
+ * | 73 | EX_CANTCREAT: the device, address or route already exists (EEXIST) |
  * | 75 | EX_TEMPFAIL: the device is busy, attached by another process (EBUSY, EAGAIN) |
  * | 77 | EX_NOPERM: permission denied (EPERM, EACCES): CAP_NET_ADMIN is needed |
  *

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * `tunctl`: the command-line tool. Dispatches to the subcommands (one file each) and
- * maps failures to exit statuses. Everything goes through the `tunctl` API (ioctls),
- * sysfs and procfs; no program is run.
+ * maps failures to exit statuses. Everything goes through the `tunctl` API (ioctls and
+ * rtnetlink); no program is run.
  *
  * Exit statuses (sysexits.h where one fits; also in `tunctl --help`):
  *
@@ -13,7 +13,7 @@
  * | 2  | usage error: unknown command or option, missing or malformed argument |
  * | 67 | EX_NOUSER: a `--user`/`--group` name is not in /etc/passwd or /etc/group |
  * | 69 | EX_UNAVAILABLE: no such device (ENODEV, ENOENT, ENXIO), or not a TUN/TAP device; nobody listens on a socket (ECONNREFUSED) |
- * | 73 | EX_CANTCREAT: the device already exists (EEXIST) |
+ * | 73 | EX_CANTCREAT: the device, address or route already exists (EEXIST) |
  * | 75 | EX_TEMPFAIL: the device is busy, attached by another process (EBUSY, EAGAIN) |
  * | 77 | EX_NOPERM: permission denied (EPERM, EACCES): CAP_NET_ADMIN is needed |
  *
@@ -32,6 +32,7 @@ import { downSpec } from './downCommand.js';
 import { EXIT, reportFailure } from './exitCodes.js';
 import { formatTable } from './format.js';
 import { monitorSpec } from './monitorCommand.js';
+import { routeSpec } from './routeCommand.js';
 import { showSpec } from './showCommand.js';
 import { upSpec } from './upCommand.js';
 
@@ -40,10 +41,10 @@ import { upSpec } from './upCommand.js';
  *
  * @example
  * ```ts
- * COMMANDS.map((c) => c.name); // ['add', 'del', 'show', 'up', 'down', 'addr', 'monitor']
+ * COMMANDS.map((c) => c.name); // ['add', 'del', 'show', 'up', 'down', 'addr', 'route', 'monitor']
  * ```
  */
-export const COMMANDS: readonly CommandSpec[] = [addSpec, delSpec, showSpec, upSpec, downSpec, addrSpec, monitorSpec];
+export const COMMANDS: readonly CommandSpec[] = [addSpec, delSpec, showSpec, upSpec, downSpec, addrSpec, routeSpec, monitorSpec];
 
 /**
  * The package version, from package.json.
@@ -70,9 +71,10 @@ export function topHelp(): string {
   const commands = formatTable(COMMANDS.map((c) => [`  ${c.synopsis}`, c.summary])).join('\n');
   return `Usage: tunctl <command> [options]
 
-Manage Linux TUN/TAP devices: create persistent ones, configure, list and watch
-them. Uses ioctls, sysfs and procfs only; creating and configuring devices needs
-CAP_NET_ADMIN (or, to attach, being the device's owner or in its group).
+Manage Linux TUN/TAP devices: create persistent ones, configure their addresses
+and routes, list them, and watch their packets or the kernel's events. Uses
+ioctls and rtnetlink only; creating and configuring devices needs CAP_NET_ADMIN
+(or, to attach, being the device's owner or in its group).
 
 Commands:
 ${commands}
@@ -90,7 +92,7 @@ Exit status:
   67  unknown user or group name (EX_NOUSER)
   69  no such device, or not a TUN/TAP device (ENODEV, ENOENT, ENXIO; EX_UNAVAILABLE),
       or nobody listens on the socket given to --send-fd (ECONNREFUSED)
-  73  the device already exists (EEXIST; EX_CANTCREAT)
+  73  the device, address or route already exists (EEXIST; EX_CANTCREAT)
   75  the device is busy: another process has it open (EBUSY, EAGAIN; EX_TEMPFAIL)
   77  permission denied (EPERM, EACCES; EX_NOPERM): run as root, or give node
       CAP_NET_ADMIN (sudo setcap cap_net_admin=ep "$(readlink -f "$(command -v node)")")

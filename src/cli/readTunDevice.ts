@@ -1,31 +1,18 @@
 /**
- * What `tunctl show` and friends know of a TUN/TAP device, gathered without running any
- * program: sysfs (`/sys/class/net/NAME/tun_flags`, `owner`, `group`, `mtu`, `address`),
- * interface ioctls (flags, primary IPv4 address) and procfs (`/proc/self/net/if_inet6`).
- *
- * Limits:
- * - sysfs shows the devices of the network namespace it was mounted in. Inside another
- *   namespace, mount sysfs again (as `ip netns exec` and `npm test` do); a device seen by
- *   ioctl but not in sysfs (or with another ifindex there) is reported as such.
- * - IPv4: the interface ioctls see only the primary address; the others (added with
- *   `ip addr add`) come from `os.networkInterfaces()`, which lists an interface only
- *   while it is up and running (for a tun/tap: while a reader is attached).
- * - IPv6 addresses come from `/proc/self/net/if_inet6`, which lists them all; the kernel
- *   removes them when the link goes down.
+ * What `tunctl show` and friends know of a TUN/TAP device, all from rtnetlink (as
+ * `ip -d link` and `ip addr` read it): the tun driver reports its mode, flags, owner and
+ * group there, so no sysfs or procfs is read, and the answer is always this network
+ * namespace's.
  *
  * @module
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
 import { loadNative } from '../native/binding.js';
 import { TunError } from '../native/tunError.js';
-import { formatIp } from '../packet/ipAddress.js';
+import type { LinkInfo, TunLinkInfo } from '../netlink/linkMessage.js';
 import * as tunctl from '../tunctl/index.js';
-import type { CreateOptions, TunMode } from '../tunctl/create.js';
+import type { CreateOptions } from '../tunctl/create.js';
 import { CliError } from './cliError.js';
 import { EXIT } from './exitCodes.js';
-
-const SYS_NET = '/sys/class/net';
 
 /**
  * An interface address with its prefix length.
@@ -38,6 +25,8 @@ const SYS_NET = '/sys/class/net';
 export interface AddressInfo {
   readonly address: string;
   readonly prefix: number;
+  /** The far end of a point-to-point address. */
+  readonly peer?: string;
 }
 
 /**
@@ -49,23 +38,10 @@ export interface AddressInfo {
  * if (dev.mode === 'tap') console.log(dev.mac);
  * ```
  */
-export interface TunDeviceInfo {
+export interface TunDeviceInfo extends Omit<TunLinkInfo, 'queues' | 'disabledQueues'> {
   readonly name: string;
-  readonly mode: TunMode;
-  /** The raw `IFF_*` word of sysfs `tun_flags`. */
+  /** The `IFF_*` word the device's netlink attributes add up to (as sysfs `tun_flags`, without the NAPI bits). */
   readonly tunFlags: number;
-  /** Packets carry the 4-byte `tun_pi` header (no IFF_NO_PI). */
-  readonly pi: boolean;
-  /** Packets carry a `virtio_net_hdr` (IFF_VNET_HDR). */
-  readonly vnetHdr: boolean;
-  /** IFF_MULTI_QUEUE. */
-  readonly multiQueue: boolean;
-  /** IFF_PERSIST: the device outlives its last fd. */
-  readonly persist: boolean;
-  /** The uid that may attach without CAP_NET_ADMIN, or null. */
-  readonly owner: number | null;
-  /** The gid that may attach without CAP_NET_ADMIN, or null. */
-  readonly group: number | null;
   readonly mtu: number;
   /** The MAC address of a tap; null for a tun. */
   readonly mac: string | null;
@@ -77,30 +53,8 @@ export interface TunDeviceInfo {
   readonly ipv6: readonly AddressInfo[];
 }
 
-function readAttr(name: string, attr: string): string {
-  return readFileSync(`${SYS_NET}/${name}/${attr}`, 'utf8').trim();
-}
-
 /**
- * The carrier as the driver has it now. IFF_RUNNING follows the operstate, which the kernel
- * updates later (linkwatch), so just after a reader detaches it can still say "running".
- * The sysfs attribute can only be read while the link is up.
- */
-function carrier(name: string): boolean {
-  try {
-    return readAttr(name, 'carrier') === '1';
-  } catch {
-    return false;
-  }
-}
-
-function optionalId(text: string): number | null {
-  const n = Number(text);
-  return Number.isInteger(n) && n >= 0 ? n : null;
-}
-
-/**
- * Names of the TUN/TAP devices sysfs shows (those with a `tun_flags` attribute), sorted.
+ * Names of the TUN/TAP devices of this network namespace, sorted.
  *
  * @example
  * ```ts
@@ -108,66 +62,33 @@ function optionalId(text: string): number | null {
  * ```
  */
 export function listTunDevices(): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(SYS_NET);
-  } catch {
-    return [];
-  }
-  return names.filter((d) => existsSync(`${SYS_NET}/${d}/tun_flags`)).sort();
+  return tunctl.links().filter((l) => l.tun !== undefined).map((l) => l.name).sort();
+}
+
+/** The link called `name`, which must be a TUN/TAP device. */
+function tunLink(name: string): LinkInfo & { tun: TunLinkInfo } {
+  const link = tunctl.linkInfo(name); // TunError ENODEV when there is none
+  if (link.tun === undefined) throw new CliError(`${name} is not a TUN/TAP device`, EXIT.UNAVAILABLE);
+  return link as LinkInfo & { tun: TunLinkInfo };
+}
+
+function flagsOf(t: TunLinkInfo): number {
+  const c = loadNative().constants;
+  return (
+    (t.mode === 'tap' ? c.IFF_TAP : c.IFF_TUN) |
+    (t.pi ? 0 : c.IFF_NO_PI) |
+    (t.vnetHdr ? c.IFF_VNET_HDR : 0) |
+    (t.multiQueue ? c.IFF_MULTI_QUEUE : 0) |
+    (t.persist ? c.IFF_PERSIST : 0)
+  );
 }
 
 /**
- * The IPv6 addresses of `name` in `/proc/net/if_inet6` format text (`<32 hex> <ifindex>
- * <prefix> <scope> <flags> <name>` per line).
- *
- * @example
- * ```ts
- * parseIfInet6('fd000000000000000000000000000001 05 40 00 80 tun0\n', 'tun0');
- * // [{ address: 'fd00::1', prefix: 64 }]
- * ```
- */
-export function parseIfInet6(text: string, name: string): AddressInfo[] {
-  const out: AddressInfo[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 6 || f[5] !== name || !/^[0-9a-f]{32}$/i.test(f[0]!)) continue;
-    const bytes = Uint8Array.from(f[0]!.match(/../g)!.map((h) => parseInt(h, 16)));
-    out.push({ address: formatIp(bytes), prefix: parseInt(f[2]!, 16) });
-  }
-  return out;
-}
-
-function addUnique(list: AddressInfo[], a: AddressInfo): void {
-  if (!list.some((x) => x.address === a.address)) list.push(a);
-}
-
-function addresses(name: string): { ipv4: AddressInfo[]; ipv6: AddressInfo[] } {
-  const ipv4: AddressInfo[] = [];
-  const ipv6: AddressInfo[] = [];
-  const primary = tunctl.ipv4(name);
-  if (primary.address !== null && primary.prefix !== null) ipv4.push({ address: primary.address, prefix: primary.prefix });
-  try {
-    for (const a of parseIfInet6(readFileSync('/proc/self/net/if_inet6', 'utf8'), name)) addUnique(ipv6, a);
-  } catch {
-    /* no IPv6 in this kernel */
-  }
-  for (const a of networkInterfaces()[name] ?? []) {
-    const family = String(a.family);
-    const prefix = Number(a.cidr?.split('/')[1]);
-    if (!Number.isInteger(prefix)) continue;
-    if (family === 'IPv4' || family === '4') addUnique(ipv4, { address: a.address, prefix });
-    else addUnique(ipv6, { address: a.address.replace(/%.*$/, ''), prefix });
-  }
-  return { ipv4, ipv6 };
-}
-
-/**
- * Check that `name` is a TUN/TAP device this process can see, and return its sysfs
- * `tun_flags`.
+ * Check that `name` is a TUN/TAP device, and return its `IFF_*` flags (mode, packet
+ * information, vnet header, multi-queue, persist).
  *
  * @throws TunError ENODEV when no interface has that name; CliError (exit 69) when it is
- *   not a TUN/TAP device or sysfs belongs to another network namespace.
+ *   not a TUN/TAP device
  *
  * @example
  * ```ts
@@ -175,24 +96,7 @@ function addresses(name: string): { ipv4: AddressInfo[]; ipv6: AddressInfo[] } {
  * ```
  */
 export function tunFlags(name: string): number {
-  const dir = `${SYS_NET}/${name}`;
-  if (!existsSync(dir)) {
-    tunctl.ifindex(name); // throws ENODEV when the interface does not exist here
-    throw new CliError(`${name} exists, but ${SYS_NET} does not show it: sysfs is mounted for another network namespace (mount it again in this one, as \`ip netns exec\` does)`, EXIT.UNAVAILABLE);
-  }
-  let text: string;
-  try {
-    text = readAttr(name, 'tun_flags');
-  } catch {
-    throw new CliError(`${name} is not a TUN/TAP device`, EXIT.UNAVAILABLE);
-  }
-  const index = tunctl.ifindex(name);
-  if (Number(readAttr(name, 'ifindex')) !== index) {
-    throw new CliError(`${SYS_NET}/${name} belongs to another network namespace (mount sysfs again in this one)`, EXIT.UNAVAILABLE);
-  }
-  const flags = Number.parseInt(text, 16);
-  if (!Number.isInteger(flags)) throw new CliError(`${dir}/tun_flags holds ${JSON.stringify(text)}, not a hex number`, EXIT.FAILURE);
-  return flags;
+  return flagsOf(tunLink(name).tun);
 }
 
 /**
@@ -207,26 +111,26 @@ export function tunFlags(name: string): number {
  * ```
  */
 export function readTunDevice(name: string): TunDeviceInfo {
-  const flags = tunFlags(name);
-  const c = loadNative().constants;
-  const f = tunctl.decodeFeatures(flags);
-  const mode: TunMode = f.tap ? 'tap' : 'tun';
-  const ifFlags = tunctl.ifFlags(name);
+  const link = tunLink(name);
+  const t = link.tun;
+  const addrs = tunctl.addresses(name).map((a) => ({ family: a.family, info: { address: a.address, prefix: a.prefix, ...(a.peer === undefined ? {} : { peer: a.peer }) } }));
   return {
     name,
-    mode,
-    tunFlags: flags,
-    pi: !f.noPi,
-    vnetHdr: f.vnetHdr,
-    multiQueue: f.multiQueue,
-    persist: (flags & c.IFF_PERSIST) !== 0,
-    owner: optionalId(readAttr(name, 'owner')),
-    group: optionalId(readAttr(name, 'group')),
-    mtu: Number(readAttr(name, 'mtu')),
-    mac: mode === 'tap' ? readAttr(name, 'address') : null,
-    up: (ifFlags & c.IFF_UP) !== 0,
-    running: (ifFlags & c.IFF_UP) !== 0 && carrier(name),
-    ...addresses(name),
+    mode: t.mode,
+    tunFlags: flagsOf(t),
+    pi: t.pi,
+    vnetHdr: t.vnetHdr,
+    multiQueue: t.multiQueue,
+    persist: t.persist,
+    owner: t.owner,
+    group: t.group,
+    mtu: link.mtu,
+    mac: t.mode === 'tap' ? link.address : null,
+    up: link.up,
+    // The carrier as it is now: IFF_RUNNING lags a detach by a moment (linkwatch).
+    running: link.up && (link.carrier ?? link.running),
+    ipv4: addrs.filter((a) => a.family === 4).map((a) => a.info),
+    ipv6: addrs.filter((a) => a.family === 6).map((a) => a.info),
   };
 }
 

@@ -36,19 +36,16 @@ export interface ShowArgs {
  */
 export const SHOW_HELP = `Usage: tunctl show [NAME] [--json]
 
-List the TUN/TAP devices of this network namespace (those with a
-/sys/class/net/NAME/tun_flags), or only NAME: mode, flags (pi, vnet_hdr,
-multi_queue), owner, group, persistence, MTU, MAC (taps), state and addresses.
-Needs no privileges.
+List the TUN/TAP devices of this network namespace, or only NAME: mode, flags
+(pi, vnet_hdr, multi_queue), owner, group, persistence, MTU, MAC (taps), state
+and every address (IPv4 and IPv6, with point-to-point peers shown as
+LOCAL->PEER/PREFIX). Needs no privileges.
 
 State: 'up', 'down', or 'up,no-carrier' (up, but no process has the device open).
 
-Where the addresses come from, and the limits that follows:
-  IPv4  the primary address by ioctl (also when the link is down), plus further
-        addresses from os.networkInterfaces(), which only lists a link that is
-        up with carrier
-  IPv6  /proc/self/net/if_inet6 (all of them; a down link has none)
-sysfs must be mounted for this network namespace (as 'ip netns exec' does).
+Everything comes from the kernel over rtnetlink, as 'ip -d link' and 'ip addr'
+read it (the tun driver reports its own mode, flags, owner and group there), so
+it is always this network namespace's view; nothing is read from sysfs or procfs.
 
 Options:
   --json              print a JSON array, one object per device
@@ -95,8 +92,9 @@ export interface ShowJson {
   mac: string | null;
   state: 'up' | 'down';
   carrier: boolean;
-  ipv4: { address: string; prefix: number }[];
-  ipv6: { address: string; prefix: number }[];
+  /** Addresses; `peer` only on a point-to-point address. */
+  ipv4: { address: string; prefix: number; peer?: string }[];
+  ipv6: { address: string; prefix: number; peer?: string }[];
 }
 
 /**
@@ -144,7 +142,7 @@ export function showTable(devices: readonly ShowJson[]): string[] {
   const rows = [['NAME', 'MODE', 'FLAGS', 'OWNER', 'GROUP', 'PERSIST', 'MTU', 'MAC', 'STATE', 'ADDRESSES']];
   for (const d of devices) {
     const flags = [d.flags.pi ? 'pi' : '', d.flags.vnetHdr ? 'vnet_hdr' : '', d.flags.multiQueue ? 'multi_queue' : ''].filter(Boolean);
-    const addrs = [...d.ipv4, ...d.ipv6].map((a) => `${a.address}/${a.prefix}`);
+    const addrs = [...d.ipv4, ...d.ipv6].map((a) => (a.peer === undefined ? `${a.address}/${a.prefix}` : `${a.address}->${a.peer}/${a.prefix}`));
     rows.push([
       d.name,
       d.mode,
@@ -178,9 +176,8 @@ export function showCommand(args: ShowArgs, io: CliOutput): number {
       try {
         devices.push(showJson(readTunDevice(name)));
       } catch (err) {
-        // Listing everything: a device removed meanwhile is skipped, a foreign sysfs noted.
+        // Listing everything: a device removed meanwhile is skipped.
         if (args.name !== undefined || !(isNoDevice(err) || err instanceof CliError)) throw err;
-        if (err instanceof CliError) io.err(`tunctl: show: note: ${err.message}`);
       }
     }
     if (args.json) io.out(JSON.stringify(devices, null, 2));

@@ -11,8 +11,8 @@
  * {@link TunError}. Nothing else in the package loads the `.node` file.
  *
  * State is kept per Node environment, so the addon loads in any number of worker
- * threads at once, and every fd opened through {@link NativeBinding.openTun} is closed
- * when its environment (the main thread or a worker) is torn down, even if JavaScript
+ * threads at once, and every fd opened through {@link NativeBinding.openTun} or
+ * {@link NativeBinding.netlinkOpen} is closed when its environment (the main thread or a worker) is torn down, even if JavaScript
  * never called {@link NativeBinding.close}.
  *
  * @module
@@ -87,6 +87,11 @@ export interface NativeConstants {
   readonly POLLOUT: number;
   readonly POLLERR: number;
   readonly POLLHUP: number;
+  /** SOL_NETLINK options for {@link NativeBinding.netlinkSetInt}. */
+  readonly NETLINK_EXT_ACK: number;
+  readonly NETLINK_CAP_ACK: number;
+  readonly NETLINK_GET_STRICT_CHK: number;
+  readonly NETLINK_NO_ENOBUFS: number;
 }
 
 /** What `TUNGETIFF` reports: the device name and its `IFF_*` flags. */
@@ -206,6 +211,23 @@ export interface NativeBinding {
   trackFd(fd: number): void;
   /** Stop tracking an fd here (handing it to another thread); false if it was not tracked. */
   untrackFd(fd: number): boolean;
+
+  /** socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC|SOCK_NONBLOCK, NETLINK_ROUTE) bound to the
+   *  multicast `groups` (RTMGRP_* bits; 0 for requests only), first entering the network
+   *  namespace at `netnsPath` on this thread and returning after (the socket stays bound to
+   *  that namespace); tracked and closed at environment teardown like a TUN fd, or by
+   *  {@link NativeBinding.close}. */
+  netlinkOpen(netnsPath: string | null, groups: number): number;
+  /** setsockopt(SOL_NETLINK, option, &value): NETLINK_EXT_ACK, CAP_ACK, GET_STRICT_CHK, NO_ENOBUFS. */
+  netlinkSetInt(fd: number, option: number, value: number): void;
+  /** sendto(kernel) of `buf[0, length)`; returns the byte count. */
+  netlinkSend(fd: number, buf: Uint8Array, length: number): number;
+  /** Wait up to `timeoutMs` (0: do not wait) for one datagram and copy it into `buf`.
+   *  Returns its full length (larger than `buf.length` when it was truncated) or -1 when
+   *  none came; `out[0]` = the sender's port id (0 is the kernel), `out[1]` = the groups it
+   *  was multicast to. Throws `{ errno: ENOBUFS }` when the socket's queue overflowed and
+   *  messages were lost. */
+  netlinkRecv(fd: number, buf: Uint8Array, timeoutMs: number, out: Uint32Array): number;
 }
 
 /**

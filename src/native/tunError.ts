@@ -25,11 +25,16 @@ export class TunError extends Error {
   /** The interface the call was about, if known. */
   readonly ifname: string | undefined;
 
-  constructor(errno: number, syscall: string, ifname?: string, options?: { cause?: unknown }) {
+  /**
+   * @param options - `cause`; `detail`, what the kernel or the library adds (a netlink
+   *   extended-ack message, the MTU that stops IPv6), put after the errno in the message
+   */
+  constructor(errno: number, syscall: string, ifname?: string, options?: { cause?: unknown; detail?: string }) {
     const neg = -Math.abs(errno);
     const code = errnoName(neg);
     const where = ifname ? ` ${ifname}` : '';
-    super(`${syscall}${where}: ${code} (${describe(code)})${hint(code, syscall)}`, options);
+    const detail = options?.detail ? `: ${options.detail}` : '';
+    super(`${syscall}${where}: ${code} (${describe(code)})${detail}${hint(code, syscall)}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TunError';
     this.code = code;
     this.errno = neg;
@@ -80,6 +85,12 @@ const DESCRIPTIONS: Record<string, string> = {
   EPROTO: 'protocol error',
   ETIMEDOUT: 'timed out',
   ENOTSOCK: 'not a socket',
+  ESRCH: 'no such entry',
+  ENETUNREACH: 'network unreachable',
+  ENETDOWN: 'network is down',
+  EHOSTUNREACH: 'host unreachable',
+  ENOBUFS: 'no buffer space',
+  ERANGE: 'out of range',
 };
 
 function describe(code: string): string {
@@ -127,6 +138,12 @@ function hint(code: string, syscall: string): string {
         : '';
     case 'ENODEV':
       return '. No interface of that name exists in this network namespace';
+    case 'ESRCH':
+      return syscall.includes('ROUTE') ? '. No such route (compare with `tunctl route show`)' : '';
+    case 'ENETDOWN':
+      return syscall.includes('ROUTE') ? '. The interface is down: bring it up first' : '';
+    case 'ENETUNREACH':
+      return syscall.includes('ROUTE') ? '. The gateway is not reachable through any route: give the interface an address in its subnet first' : '';
     case 'ENOENT':
       return syscall.startsWith('open(/dev/net/tun')
         ? '. Load the tun module (`modprobe tun`) or create the node (`mknod /dev/net/tun c 10 200`)'
@@ -228,6 +245,6 @@ export function isGone(err: unknown): boolean {
  * throw tunErrorFromCode('EAFNOSUPPORT', 'ioctl(SIOCSIFDSTADDR)', 'tun0');
  * ```
  */
-export function tunErrorFromCode(code: keyof typeof osConstants.errno, syscall: string, ifname?: string): TunError {
-  return new TunError(osConstants.errno[code], syscall, ifname);
+export function tunErrorFromCode(code: keyof typeof osConstants.errno, syscall: string, ifname?: string, detail?: string): TunError {
+  return new TunError(osConstants.errno[code], syscall, ifname, detail === undefined ? undefined : { detail });
 }

@@ -8,14 +8,10 @@ import { loadNative } from '../native/binding.js';
 import { sys, toTunError, tunErrorFromCode } from '../native/tunError.js';
 import { parseIp, formatIp, checkPrefix, prefixToNetmask4, netmaskToPrefix4 } from '../packet/ipAddress.js';
 import { parseMac, formatMac, isMulticastMac } from '../packet/mac.js';
+import { configuredIpv6, IPV6_MIN_MTU } from './addresses.js';
+import { DEFAULT_PREFIX } from './defaultPrefix.js';
 import { assertIfname, assertInt } from './validate.js';
 
-/**
- * Prefix used by {@link up} when none is given: /24 for IPv4 and /64 for IPv6, so the
- * far end of a two-ended tunnel (any address in the same /24 or /64) is reachable
- * through the device. (The Erlang original used /32, which left the peer unreachable.)
- */
-export const DEFAULT_PREFIX = { 4: 24, 6: 64 } as const;
 
 /** Smallest and largest MTU the TUN driver accepts (ETH_MIN_MTU, MAX_MTU). */
 export const MTU_RANGE = { min: 68, max: 65535 } as const;
@@ -100,29 +96,6 @@ export function up(name: string, addr: string, prefix?: number): void {
       if (!isErrno(err, 17 /* EEXIST */)) throw toTunError(err, name);
     }
   }
-}
-
-/**
- * Remove an IPv6 address from the interface (SIOCDIFADDR).
- *
- * @example
- * ```ts
- * tunctl.removeAddress('tun0', 'fd00::1', 64);
- * ```
- */
-export function removeAddress(name: string, addr: string, prefix?: number): void {
-  assertIfname(name);
-  const { family, bytes } = parseAddr(addr);
-  const len = prefix ?? DEFAULT_PREFIX[family];
-  checkPrefix(family, len);
-  const n = loadNative();
-  if (family === 6) {
-    sys(() => n.ifAddr6(name, n.constants.SIOCDIFADDR, bytes, len), name);
-    return;
-  }
-  const current = sys(() => n.ifGetAddr4(name, n.constants.SIOCGIFADDR), name);
-  if (current === null || formatIp(current) !== formatIp(bytes)) throw tunErrorFromCode('EADDRNOTAVAIL', 'ioctl(SIOCSIFADDR)', name);
-  sys(() => n.ifSetAddr4(name, n.constants.SIOCSIFADDR, new Uint8Array(4)), name);
 }
 
 /**
@@ -260,17 +233,48 @@ export function mtu(name: string): number {
 }
 
 /**
- * Set the MTU (SIOCSIFMTU), 68 to 65535. Below 1280 the kernel turns IPv6 off on
- * the interface.
+ * The code of the warning {@link setMtu} emits (`process.emitWarning`) when an MTU under
+ * 1280 drops IPv6 addresses.
+ *
+ * @example
+ * ```ts
+ * process.on('warning', (w) => { if ((w as { code?: string }).code === tunctl.IPV6_MTU_WARNING) log.warn(w.message); });
+ * ```
+ */
+export const IPV6_MTU_WARNING = 'TUNCTL_IPV6_MTU';
+
+/** Before an MTU under 1280: warn when that drops IPv6 addresses someone configured. */
+function warnIpv6Drop(name: string, value: number): void {
+  let dropped: string[];
+  try {
+    dropped = configuredIpv6(name).map((a) => `${a.address}/${a.prefix}`);
+  } catch {
+    return; // only a warning: the ioctl reports what really goes wrong
+  }
+  if (dropped.length === 0) return;
+  process.emitWarning(
+    `MTU ${value} on ${name} is under IPv6's minimum of ${IPV6_MIN_MTU}: the kernel turns IPv6 off on ${name} and drops its IPv6 addresses (${dropped.join(', ')}); they do not come back when the MTU is raised again`,
+    { code: IPV6_MTU_WARNING },
+  );
+}
+
+/**
+ * Set the MTU (SIOCSIFMTU), 68 to 65535. Under 1280 the kernel turns IPv6 off on the
+ * interface and drops its IPv6 addresses: the change is made, with a process warning
+ * (code {@link IPV6_MTU_WARNING}) when the interface had IPv6 addresses besides its
+ * automatic link-local one. (Adding an IPv6 address to such a link fails with a message
+ * that says why.)
  *
  * @example
  * ```ts
  * tunctl.setMtu('tun0', 1400);
+ * process.on('warning', (w) => { if ((w as { code?: string }).code === tunctl.IPV6_MTU_WARNING) log(w.message); });
  * ```
  */
 export function setMtu(name: string, value: number): void {
   assertIfname(name);
   assertInt(value, 'mtu', MTU_RANGE.min, MTU_RANGE.max);
+  if (value < IPV6_MIN_MTU) warnIpv6Drop(name, value);
   const n = loadNative();
   sys(() => n.ifSetInt(name, n.constants.SIOCSIFMTU, value), name);
 }

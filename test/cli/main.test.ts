@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { memoryOutput } from '../../src/cli/cliOutput.js';
 import { COMMANDS, main, topHelp, version } from '../../src/cli/main.js';
 
-const NAMES = ['add', 'del', 'show', 'up', 'down', 'addr', 'monitor'];
+const NAMES = ['add', 'del', 'show', 'up', 'down', 'addr', 'route', 'monitor'];
 
 async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const io = memoryOutput();
@@ -12,7 +12,7 @@ async function run(...argv: string[]): Promise<{ code: number; stdout: string; s
 }
 
 describe('top level', () => {
-  it('has the seven commands', () => {
+  it('has the eight commands', () => {
     expect(COMMANDS.map((c) => c.name)).toEqual(NAMES);
   });
 
@@ -99,9 +99,15 @@ describe('help texts say what matters', () => {
     expect(help('monitor')).toMatch(/Ctrl-C/);
   });
 
-  it('show documents where addresses come from', () => {
-    expect(help('show')).toMatch(/os\.networkInterfaces\(\)/);
-    expect(help('show')).toMatch(/if_inet6/);
+  it('show says it reads the kernel over rtnetlink, not sysfs', () => {
+    expect(help('show')).toMatch(/rtnetlink/);
+    expect(help('show')).toMatch(/nothing is read from sysfs or procfs/);
+  });
+
+  it('addr says it adds, and route and monitor --events say what they take', () => {
+    expect(help('addr')).toMatch(/keeping those it has/);
+    expect(help('route')).toMatch(/route add NAME CIDR \[via GW\] \[metric N\]/);
+    expect(help('monitor')).toMatch(/--events/);
   });
 });
 
@@ -124,8 +130,25 @@ describe('usage errors exit 2 with a message', () => {
     [['up', 'tun0', 'not-an-address'], /not a valid IP address/],
     [['down', 'tun0', 'extra'], /unexpected argument "extra"/],
     [['addr', 'tun0'], /^tunctl: addr: missing ADDR$/m],
-    [['addr', 'tun0', 'fd00::1/129', '--del'], /0 to 128/],
-    [['monitor'], /^tunctl: monitor: missing NAME$/m],
+    [['addr', 'del', 'tun0', 'fd00::1/129'], /0 to 128/],
+    [['addr', 'tun0', '198.18.300.0/24'], /IPv4 part 300 is over 255/],
+    [['addr', 'tun0', 'fd00::1/128', 'peer'], /missing PEER/],
+    [['addr', 'tun0', 'fd00::1/128', 'peer', '198.18.0.2'], /is IPv4, but fd00::1 is IPv6/],
+    [['addr', 'del', 'tun0', 'fd00::1', 'peer', 'fd00::2'], /'peer' is for adding/],
+    [['route'], /missing add, del or show/],
+    [['route', 'flush'], /unknown route command "flush"/],
+    [['route', 'add', 'tun0'], /^tunctl: route: missing CIDR$/m],
+    [['route', 'add', 'tun0', '198.18.300.0/24'], /IPv4 part 300 is over 255/],
+    [['route', 'add', 'tun0', '198.18.8.1/24'], /host bits set: the network is 198\.18\.8\.0\/24/],
+    [['route', 'add', 'tun0', '198.18.8.0/24', 'via', 'fd00::1'], /is IPv6, but 198\.18\.8\.0\/24 is IPv4/],
+    [['route', 'add', 'tun0', '198.18.8.0/24', 'metric'], /missing a value after 'metric'/],
+    [['route', 'add', 'tun0', '198.18.8.0/24', 'metric', '1.5'], /metric must be a whole number/],
+    [['route', 'add', 'tun0', '198.18.8.0/24', 'table', '0'], /table must be a whole number from 1/],
+    [['route', 'add', 'tun0', '198.18.8.0/24', 'dev', 'x'], /unexpected "dev"/],
+    [['route', 'add', 'tun0', '198.18.8.0/24', '--json'], /are for 'route show'/],
+    [['route', 'show', 'a', 'b'], /unexpected argument "b"/],
+    [['monitor', '--interval', '100'], /--interval is for packets/],
+    [['monitor', 'tun0', '--json'], /--json is for --events/],
     [['monitor', 'tun0', '--interval', '5'], /--interval must be a whole number from 10 to 3600000/],
     [['monitor', 'tun0', '--count', '0'], /--count must be a whole number from 1/],
     [['monitor', 'tun0', '--count', 'two'], /--count must be a whole number/],

@@ -1,27 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIfInet6 } from '../../src/cli/readTunDevice.js';
 import { showTable, type ShowJson } from '../../src/cli/showCommand.js';
-
-describe('parseIfInet6', () => {
-  const text = [
-    'fd000000000000000000000000000001 05 40 00 80     tun0',
-    'fe80000000000000041ffefffe345c18 05 40 20 80     tun0',
-    '00000000000000000000000000000001 01 80 10 80       lo',
-    'fd000000000000000000000000000002 06 70 00 80    tun00',
-    'garbage',
-    '',
-  ].join('\n');
-
-  it('returns the addresses of that interface with their prefixes', () => {
-    expect(parseIfInet6(text, 'tun0')).toEqual([
-      { address: 'fd00::1', prefix: 64 },
-      { address: 'fe80::41f:feff:fe34:5c18', prefix: 64 },
-    ]);
-    expect(parseIfInet6(text, 'lo')).toEqual([{ address: '::1', prefix: 128 }]);
-    expect(parseIfInet6(text, 'tun00')).toEqual([{ address: 'fd00::2', prefix: 112 }]);
-    expect(parseIfInet6(text, 'eth0')).toEqual([]);
-  });
-});
 
 describe('showTable', () => {
   const base: ShowJson = {
@@ -43,6 +21,11 @@ describe('showTable', () => {
     const col = lines[0]!.indexOf('STATE');
     expect(lines[1]!.indexOf('up,no-carrier')).toBe(col);
     expect(lines[2]!.indexOf('down')).toBe(col);
+  });
+
+  it('shows a point-to-point address with its peer, without spaces', () => {
+    const row = showTable([{ ...base, ipv4: [], ipv6: [{ address: 'fd00::1', prefix: 128, peer: 'fd00::2' }] }])[1]!;
+    expect(row.split(/\s+/).at(-1)).toBe('fd00::1->fd00::2/128');
   });
 
   it('says up when the device has carrier', () => {

@@ -45,4 +45,16 @@ describe('TunError', () => {
     expect(isGone(tunErrorFromCode('EBADF', 'read'))).toBe(true);
     expect(isGone(new Error('EBADF'))).toBe(false);
   });
+
+  it('names errnos libuv does not know (EBADMSG, ENOLINK) instead of "Unknown system error"', () => {
+    expect(new TunError(74, 'recvmsg(AF_NETLINK)').code).toBe('EBADMSG');
+    expect(new TunError(67, 'netlink(RTM_NEWROUTE)').code).toBe('ENOLINK');
+    expect(new TunError(4000, 'x').code).toBe('E4000');
+  });
+
+  it('puts a detail after the errno, before the hint', () => {
+    const e = new TunError(22, 'netlink(RTM_NEWROUTE)', 'tun0', { detail: 'the kernel says "Invalid prefix"' });
+    expect(e.message).toBe('netlink(RTM_NEWROUTE) tun0: EINVAL (invalid argument): the kernel says "Invalid prefix"');
+    expect(new TunError(3, 'netlink(RTM_DELROUTE)').message).toMatch(/ESRCH \(no such entry\)\. No such route/);
+  });
 });

@@ -13,6 +13,7 @@
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { isIP, isIPv4 } from 'node:net';
+import { parseIp } from '../../src/packet/ipAddress.js';
 import { getSystemErrorName } from 'node:util';
 
 const h = vi.hoisted(() => ({
@@ -27,12 +28,18 @@ const h = vi.hoisted(() => ({
     failAt: -1,
     errno: 0,
   },
+  /** The fake NETLINK_ROUTE kernel (set up by the mock below). */
+  kernel: undefined as unknown as import('../helpers/fakeRtnetlink.js').FakeRtnetlink,
 }));
 
 vi.mock('../../src/native/binding.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../src/native/binding.js')>();
   const c = real.loadNative().constants; // loading the addon does no system call on a device
   const s = h.state;
+  const { FakeRtnetlink } = await import('../helpers/fakeRtnetlink.js');
+  // Every valid name is an interface (index 7), as for the ioctls below.
+  const kernel = new FakeRtnetlink([{ ifindex: 1, name: 'lo', mtu: 65536 }, { ifindex: 7, name: '*', mtu: 1500 }]);
+  h.kernel = kernel;
   const bad = (what: string): void => {
     s.violations.push(what);
   };
@@ -160,6 +167,34 @@ vi.mock('../../src/native/binding.js', async (importOriginal) => {
     },
     pollUpdate() {},
     pollStop() {},
+    netlinkOpen(netns: unknown, groups: unknown) {
+      if (netns !== null && (typeof netns !== 'string' || netns === '' || netns.includes('\0'))) bad(`netlinkOpen: netns ${String(netns)}`);
+      u32('netlinkOpen', groups);
+      call('netlinkOpen');
+      const fd = s.nextFd++;
+      s.open.add(fd);
+      return fd;
+    },
+    netlinkSetInt(fd: number) {
+      fdArg('netlinkSetInt', fd); // its failure is ignored by design: no fault injection here
+    },
+    netlinkSend(fd: number, buf: Uint8Array, length: number) {
+      fdArg('netlinkSend', fd);
+      region('netlinkSend', buf, 0, length);
+      call('netlinkSend');
+      kernel.send(fd, Buffer.from(buf.buffer, buf.byteOffset, length));
+      return length;
+    },
+    netlinkRecv(fd: number, buf: Uint8Array, _timeoutMs: number, out: Uint32Array) {
+      fdArg('netlinkRecv', fd);
+      call('netlinkRecv');
+      const d = kernel.recv(fd);
+      if (d === undefined) return -1;
+      buf.set(d.subarray(0, buf.length));
+      out[0] = 0;
+      out[1] = 0;
+      return d.length;
+    },
     ifGetInt(name: string) {
       nameArg('ifGetInt', name);
       call('ifGetInt');
@@ -218,7 +253,15 @@ const s = h.state;
 let inputs = 0;
 let properties = 0;
 
+/** What the fake kernel's interface 7 starts every run with. */
+const START_ADDRESSES = [
+  { ifindex: 7, family: 2 as const, local: Buffer.from([198, 18, 0, 1]), prefix: 24 },
+  { ifindex: 7, family: 10 as const, local: Buffer.from('fd000000000000000000000000000001', 'hex'), prefix: 64 },
+];
+
 function reset(failAt = -1, errno = 0): void {
+  h.kernel.reset();
+  h.kernel.addresses = START_ADDRESSES.map((a) => ({ ...a }));
   s.calls = [];
   s.addr4 = [];
   s.violations = [];
@@ -248,7 +291,7 @@ function run(fn: () => unknown, failAt = -1, errno = 0): Outcome {
   } catch (error) {
     out = { ok: false, error };
   }
-  expect(s.violations, 'an argument the addon cannot take got through').toEqual([]);
+  expect([...s.violations, ...h.kernel.violations], 'an argument the addon cannot take got through').toEqual([]);
   if (!out.ok) {
     const e = out.error;
     const typed = e instanceof TypeError || e instanceof RangeError || e instanceof TunError;
@@ -370,6 +413,10 @@ function addrFamily(a: unknown): 0 | 4 | 6 {
   if (typeof a !== 'string' || a.includes('%')) return 0;
   return isIP(a) as 0 | 4 | 6;
 }
+/** An address in one canonical text: dotted decimal, or IPv6 as the WHATWG URL parser writes it. */
+function canonical(a: string): string {
+  return isIP(a) === 4 ? v4Bytes(a) : new URL(`http://[${a}]/`).hostname;
+}
 function prefixOk(family: 4 | 6, p: unknown): boolean {
   if (p === undefined || p === null) return true;
   return typeof p === 'number' && Number.isInteger(p) && p >= 0 && p <= (family === 4 ? 32 : 128);
@@ -479,17 +526,106 @@ describe('interface configuration: addresses, prefixes, MTU, MAC', () => {
         expect(isTypedArgError(o), `up(${show(name)}, ${show(addr)}, ${show(prefix)}) should be refused`).toBe(true);
         return;
       }
-      if (!o.ok) {
-        // removeAddress of an IPv4 address the interface does not have: EADDRNOTAVAIL, from TypeScript.
-        expect(remove && fam === 4).toBe(true);
-        expect(o.error).toMatchObject({ code: 'EADDRNOTAVAIL' });
+      if (remove) {
+        // The fake interface has 198.18.0.1/24 and fd00::1/64: removing anything else is EADDRNOTAVAIL.
+        const has = canonical(addr as string) === (fam === 4 ? '198.18.0.1' : '[fd00::1]') && (prefix == null || prefix === (fam === 4 ? 24 : 64));
+        if (has) {
+          expect(o.ok, show(o)).toBe(true);
+          const del = h.kernel.sent.find((r) => r.type === 21);
+          expect(del?.prefix).toBe(fam === 4 ? 24 : 64);
+          expect(del?.attrs.get(2)?.toString('hex')).toBe(fam === 4 ? 'c6120001' : 'fd000000000000000000000000000001');
+        } else {
+          expect(o.ok ? null : o.error).toMatchObject({ code: 'EADDRNOTAVAIL' });
+          expect(h.kernel.sent.some((r) => r.type === 21)).toBe(false);
+        }
         return;
       }
+      expect(o.ok).toBe(true);
       if (fam === 4 && !remove) {
         const p = (prefix ?? 24) as number;
         expect(s.addr4).toContain(`${0x8916}:${v4Bytes(addr as string)}`); // SIOCSIFADDR
         expect(s.addr4).toContain(`${0x891c}:${maskBytes(p)}`); // SIOCSIFNETMASK
       }
+    }, 2000);
+  });
+
+  it('addAddress: valid CIDR, peer and options reach the kernel as the right request; the rest are refused', () => {
+    const cidrArb = fc.oneof(addrArb, fc.tuple(addrArb, fc.oneof(prefixArb, fc.constantFrom('', '024', 'x', '8 '))).map(([a, p]) => `${String(a)}/${String(p)}`));
+    const optsArb = fc.oneof(
+      fc.constant(undefined),
+      fc.record({ peer: addrArb, nodad: looseBool, netns: fc.constantFrom(undefined, '/proc/self/ns/net', '', 7) }, { requiredKeys: [] }),
+      fc.anything(),
+    );
+    check([anyName, cidrArb, optsArb], (name, cidr, opts) => {
+      const o = run(() => tunctl.addAddress(name as string, cidr as string, opts as never));
+      const text = typeof cidr === 'string' ? cidr : '';
+      const slash = text.indexOf('/');
+      const fam = addrFamily(slash === -1 ? cidr : text.slice(0, slash));
+      const prefixText = slash === -1 ? undefined : text.slice(slash + 1);
+      const prefix = prefixText === undefined ? undefined : /^(?:0|[1-9][0-9]{0,2})$/.test(prefixText) ? Number(prefixText) : NaN;
+      let valid = nameOk(name) && fam !== 0 && (prefix === undefined || prefixOk(fam, prefix));
+      if (opts !== undefined) {
+        const r = opts as Record<string, unknown>;
+        valid &&= opts !== null && typeof opts === 'object' && !Array.isArray(opts) && Object.keys(r).every((k) => ['peer', 'nodad', 'netns'].includes(k));
+        valid &&= r.peer === undefined || addrFamily(r.peer) === fam;
+        valid &&= r.nodad === undefined || typeof r.nodad === 'boolean';
+        valid &&= r.netns === undefined || (typeof r.netns === 'string' && r.netns !== '');
+      }
+      if (!valid) {
+        expect(isTypedArgError(o), `addAddress(${show(name)}, ${show(cidr)}, ${show(opts)}) should be refused`).toBe(true);
+        return;
+      }
+      const exists = canonical(text.slice(0, slash === -1 ? undefined : slash)) === (fam === 4 ? '198.18.0.1' : '[fd00::1]');
+      if (exists) {
+        expect(o.ok ? null : o.error).toMatchObject({ code: 'EEXIST' });
+        return;
+      }
+      expect(o.ok, show(o)).toBe(true);
+      const add = h.kernel.sent.find((r) => r.type === 20);
+      expect(add?.prefix).toBe(prefix ?? (fam === 4 ? 24 : 64));
+      expect(add?.family).toBe(fam === 4 ? 2 : 10);
+    }, 2000);
+  });
+
+  it('addRoute / removeRoute: valid routes reach the kernel; host bits, a missing dev and via, mixed families are refused', () => {
+    const dstArb = fc.oneof(
+      fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 33 })).map(([a, p]) => `${a}/${p}`),
+      fc.tuple(fc.ipV6(), fc.integer({ min: 0, max: 129 })).map(([a, p]) => `${a}/${p}`),
+      fc.constantFrom('198.18.8.0/24', '0.0.0.0/0', '::/0', 'fd00:8::/64', '198.18.8.1/24', '198.18.300.0/24', 'default', '198.18.8.7'),
+      addrArb,
+    );
+    const specArb = fc.oneof(
+      fc.record({ dst: dstArb, dev: fc.oneof(nameArb, fc.constant(undefined)), via: fc.oneof(addrArb, fc.constant(undefined)), metric: fc.oneof(intArb(0, 0xffffffff), fc.constant(undefined)), table: fc.oneof(intArb(1, 0xffffffff), fc.constant(undefined)) }, { requiredKeys: ['dst'] }),
+      fc.anything(),
+    );
+    check([specArb, fc.boolean()], (spec, remove) => {
+      const o = run(() => (remove ? tunctl.removeRoute : tunctl.addRoute)(spec as never));
+      let valid = spec !== null && typeof spec === 'object' && !Array.isArray(spec);
+      const r = (valid ? spec : {}) as Record<string, unknown>;
+      valid &&= Object.keys(r).every((k) => ['dst', 'dev', 'via', 'metric', 'table', 'netns'].includes(k)) && r.netns === undefined;
+      const dst = typeof r.dst === 'string' ? r.dst : '';
+      const [addr = '', prefixText] = dst.split('/');
+      const fam = addrFamily(addr);
+      const prefix = prefixText === undefined ? (fam === 4 ? 32 : 128) : /^(?:0|[1-9][0-9]{0,2})$/.test(prefixText) ? Number(prefixText) : NaN;
+      valid &&= fam !== 0 && dst.split('/').length <= 2 && prefixOk(fam, prefix);
+      if (valid) {
+        // Host bits: every bit past the prefix is zero (bytes from the library's parser; the rule is the oracle's).
+        const bytes = parseIp(addr).bytes;
+        for (let bit = prefix; bit < bytes.length * 8; bit++) if ((bytes[bit >> 3]! >> (7 - (bit & 7))) & 1) valid = false;
+      }
+      valid &&= r.dev === undefined || nameOk(r.dev);
+      valid &&= r.via === undefined || addrFamily(r.via) === fam;
+      valid &&= r.dev !== undefined || r.via !== undefined;
+      valid &&= r.metric === undefined || intOk(r.metric, 0, 0xffffffff);
+      valid &&= r.table === undefined || intOk(r.table, 1, 0xffffffff);
+      if (!valid) {
+        expect(isTypedArgError(o), `${remove ? 'removeRoute' : 'addRoute'}(${show(spec)}) should be refused`).toBe(true);
+        return;
+      }
+      expect(o.ok, show(o)).toBe(true);
+      const sent = h.kernel.sent.find((x) => x.type === (remove ? 25 : 24));
+      expect(sent?.prefix).toBe(prefix);
+      expect(sent?.attrs.get(15)?.readUInt32LE(0)).toBe((r.table as number | undefined) ?? 254);
     }, 2000);
   });
 
@@ -643,6 +779,13 @@ describe('every exported function, any arguments', () => {
       ['up4', () => tunctl.up('t0', '198.18.0.1', 24)],
       ['up6', () => tunctl.up('t0', 'fd00::1', 64)],
       ['removeAddress', () => tunctl.removeAddress('t0', '198.18.0.1')],
+      ['addAddress', () => tunctl.addAddress('t0', '198.18.5.1/24', { peer: '198.18.5.2' })],
+      ['addresses', () => tunctl.addresses('t0')],
+      ['addRoute', () => tunctl.addRoute({ dst: 'fd00:8::/64', dev: 't0', via: 'fd00::2', metric: 5, table: 1000 })],
+      ['removeRoute', () => tunctl.removeRoute({ dst: '198.18.8.0/24', dev: 't0' })],
+      ['routes', () => tunctl.routes({ dev: 't0' })],
+      ['links', () => tunctl.links()],
+      ['linkInfo', () => tunctl.linkInfo('t0')],
       ['dstaddr', () => tunctl.dstaddr('t0', '198.18.0.2')],
       ['ipv4', () => tunctl.ipv4('t0')],
       ['setMtu', () => tunctl.setMtu('t0', 1280)],
