@@ -23,6 +23,8 @@ export interface WorkerConfig {
   readonly txqueuelen: number | undefined;
   readonly hwaddr: string | undefined;
   readonly addresses: readonly { address: string; prefix: number | undefined }[];
+  /** Routes through the device, added after the addresses (the link is then up). */
+  readonly routes: readonly TuncerRoute[];
   readonly up: boolean;
   readonly rx: SharedArrayBuffer;
   readonly tx: SharedArrayBuffer;
@@ -100,7 +102,36 @@ export type WorkerMessage =
   | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly error: WireError }
   | { readonly type: 'fatal'; readonly phase: 'start' | 'run'; readonly error: WireError }
   /** A line for the interface's logger (the worker has none of its own). */
-  | { readonly type: 'log'; readonly level: 'info' | 'warn'; readonly msg: string; readonly data: Record<string, unknown> };
+  | { readonly type: 'log'; readonly level: 'info' | 'warn'; readonly msg: string; readonly data: Record<string, unknown> }
+  /** The kernel changed the link or its addresses (from outside, or by a control call). */
+  | { readonly type: 'event'; readonly event: DeviceEvent };
+
+/**
+ * A change of the device the kernel reported (rtnetlink), as `Tuncer.events$` shows it.
+ *
+ * @example
+ * ```ts
+ * const e: DeviceEvent = { type: 'link', up: false, running: false, mtu: 1400 };
+ * ```
+ */
+export type DeviceEvent =
+  | { readonly type: 'link'; readonly up: boolean; readonly running: boolean; readonly mtu: number }
+  | { readonly type: 'address'; readonly op: 'add' | 'del'; readonly address: string; readonly prefix: number };
+
+/**
+ * A route an interface keeps: `dst` through this interface, optionally via a gateway.
+ *
+ * @example
+ * ```ts
+ * const r: TuncerRoute = { dst: '198.18.9.0/24', via: '198.18.0.2', metric: 10 };
+ * ```
+ */
+export interface TuncerRoute {
+  readonly dst: string;
+  readonly via?: string;
+  readonly metric?: number;
+  readonly table?: number;
+}
 
 /**
  * Flatten an error for `postMessage`.

@@ -5,9 +5,12 @@
  */
 import type { TuncerExitReason } from './tuncerMachine.js';
 import type { ActiveMode } from './tuncerOptions.js';
+import type { DeviceEvent } from './messages.js';
 
 /**
- * What `Tuncer.events$` reports: state changes, up/down, mode changes and the exit.
+ * What `Tuncer.events$` reports: state changes, up/down, mode changes, the exit, and what
+ * the kernel says changed on the device (`link`: up, running, MTU; `address`: added or
+ * removed), whoever changed it.
  *
  * @example
  * ```ts
@@ -20,7 +23,8 @@ export type TunEvent =
   | { type: 'down' }
   | { type: 'active'; mode: ActiveMode }
   | { type: 'passive' }
-  | { type: 'exit'; reason: TuncerExitReason };
+  | { type: 'exit'; reason: TuncerExitReason }
+  | DeviceEvent;
 
 /**
  * Where an interface is in its life; `'active'`/`'passive'` are the running states.

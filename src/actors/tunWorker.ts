@@ -21,7 +21,7 @@
 import { parentPort } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import { loadNative } from '../native/binding.js';
-import { sys } from '../native/tunError.js';
+import { sys, tunErrorFromCode } from '../native/tunError.js';
 import * as tunctl from '../tunctl/index.js';
 import { PacketRing } from './packetRing.js';
 import {
@@ -50,6 +50,8 @@ let closing = true;
 let createdHere = false;
 /** This thread entered another network namespace once: it stays there, so it is never reused. */
 let movedNetns = false;
+/** The rtnetlink watch of the device, while a session runs. */
+let watch: tunctl.LinkWatch | undefined;
 
 function post(msg: WorkerMessage): void {
   port.postMessage(msg);
@@ -63,6 +65,38 @@ function deviceExists(ifname: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Add an address or route; one that exists already (EEXIST) is what was asked for. */
+function unlessThere(add: () => void): void {
+  try {
+    add();
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EEXIST') throw err;
+  }
+}
+
+/**
+ * Report what the kernel says changed on the device: link state and MTU, addresses. The
+ * device deleted, or moved out of this namespace, ends the interface with ENODEV.
+ */
+function watchDevice(): void {
+  watch = tunctl.watchLinks(
+    (e) => {
+      if (closing) return;
+      if (e.type === 'link') {
+        if (e.op === 'del') fatal(tunErrorFromCode('ENODEV', 'rtnetlink(RTM_DELLINK)', name, 'the interface was deleted, or moved out of its namespace'));
+        else post({ type: 'event', event: { type: 'link', up: e.up, running: e.running, mtu: e.mtu } });
+      } else if (e.type === 'addr') {
+        post({ type: 'event', event: { type: 'address', op: e.op, address: e.address, prefix: e.prefix } });
+      }
+    },
+    {
+      link: name,
+      kinds: ['link', 'addr'],
+      onError: (err) => post({ type: 'log', level: 'warn', msg: 'the device watch failed; outside changes are no longer reported', data: { err: String(err) } }),
+    },
+  );
 }
 
 /** Open and configure; on failure undo what we did (a device we made persistent is un-persisted). */
@@ -96,8 +130,14 @@ function start(): boolean {
     if (cfg.hwaddr !== undefined) tunctl.setHwaddr(name, cfg.hwaddr);
     if (cfg.mtu !== undefined) tunctl.setMtu(name, cfg.mtu);
     if (cfg.txqueuelen !== undefined) tunctl.setTxqueuelen(name, cfg.txqueuelen);
-    for (const a of cfg.addresses) tunctl.up(name, a.address, a.prefix);
-    if (cfg.up && cfg.addresses.length === 0) tunctl.link(name, true);
+    // Over netlink, so any number of each; one already there (a re-attached persistent
+    // device keeps its own) is fine.
+    for (const a of cfg.addresses) {
+      const prefix = a.prefix ?? tunctl.DEFAULT_PREFIX[a.address.includes(':') ? 6 : 4];
+      unlessThere(() => tunctl.addAddress(name, `${a.address}/${prefix}`));
+    }
+    if (cfg.up) tunctl.link(name, true);
+    for (const r of cfg.routes) unlessThere(() => tunctl.addRoute({ ...r, dev: name }));
     setUpOffload();
     // Last, so a start that fails or is cut short leaves a device it created non-persistent.
     if (cfg.persist !== undefined) tunctl.persist(fd, cfg.persist);
@@ -271,6 +311,8 @@ function fatal(err: unknown): void {
 
 function shutdown(): void {
   closing = true;
+  watch?.close();
+  watch = undefined;
   if (pollId >= 0) native.pollStop(pollId);
   pollId = -1;
   rx?.close(); // undefined before the first session
@@ -349,6 +391,11 @@ function beginSession(config: WorkerConfig): void {
   pollId = native.pollStart(fd, c.POLLIN, onReadable);
   pauseRx(ackAtPublish, false); // nothing is read until the main thread wants a packet
   txLoop(gen);
+  try {
+    watchDevice();
+  } catch (err) {
+    post({ type: 'log', level: 'warn', msg: 'outside changes to the device will not be reported', data: { err: String(err) } });
+  }
 }
 
 /**

@@ -121,11 +121,11 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
     this.#rxRing = new PacketRing(cfg.rx);
     this.#txRing = new PacketRing(cfg.tx);
     const { active: _a, timeoutMs: _t, logger: _l, ...workerConfig } = cfg;
-    this.#link = new WorkerLink(
-      workerConfig,
-      (err) => this.#log.error({ err }, 'interface worker crashed'),
-      (level, msg, data) => this.#log[level](data, msg),
-    );
+    this.#link = new WorkerLink(workerConfig, {
+      onCrash: (err) => this.#log.error({ err }, 'interface worker crashed'),
+      onLog: (level, msg, data) => this.#log[level](data, msg),
+      onEvent: (e) => this.#events.next(e),
+    });
     this.#rx = new RxDelivery(this.#rxRing, () => this.#name, (e) => this.#modeChanged(e), cfg.poisonReleased);
     this.#rx.init(cfg.active);
     this.#tx = new TxQueue(this.#txRing, () => this.#checkRunning(), cfg.timeoutMs, () => this.#name);

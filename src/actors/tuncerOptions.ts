@@ -8,7 +8,8 @@
 import type { Logger } from 'pino';
 import type { PacketBatch } from './packetBatch.js';
 import { PacketRing } from './packetRing.js';
-import { parseAddressSpec, type AddressSpec, type WorkerConfig } from './messages.js';
+import { parseAddressSpec, type AddressSpec, type TuncerRoute, type WorkerConfig } from './messages.js';
+import { checkRouteSpec } from '../tunctl/routes.js';
 import { iffFlags, type CreateOptions } from '../tunctl/create.js';
 import { info, type TunInfo } from '../tunctl/fdControl.js';
 import { assertBool, assertFd, assertIfname, assertInt, assertOptions, assertString } from '../tunctl/validate.js';
@@ -53,8 +54,14 @@ export interface TuncerOptions extends CreateOptions {
   hwaddr?: string;
   /** Addresses to configure, e.g. `['198.18.0.1/24', 'fd00::1/64']`; giving any brings the link up. */
   addresses?: readonly AddressSpec[];
-  /** Bring the link up even without addresses (default: true when addresses are given). */
+  /** Bring the link up even without addresses (default: true when addresses or routes are given). */
   up?: boolean;
+  /**
+   * Routes through the interface, added after its addresses (which brings the link up):
+   * `'198.18.9.0/24'` or `{ dst, via?, metric?, table? }`. Like `addresses`, they are
+   * configured at every start, so a supervised interface comes back with them.
+   */
+  routes?: readonly (string | TuncerRoute)[];
   /** Delivery mode (default `false`): see {@link Tuncer.setopt}. */
   active?: ActiveMode;
   /** A pino logger; each interface logs through a child with `{ ifname }`. Default: silent. */
@@ -100,7 +107,7 @@ export interface TuncerConfig extends WorkerConfig {
 
 const OPTION_KEYS = [
   'name', 'mode', 'noPi', 'vnetHdr', 'vnetHdrSize', 'multiQueue', 'exclusive', 'oneQueue', 'noCarrier', 'persist', 'owner', 'group',
-  'netns', 'mtu', 'txqueuelen', 'hwaddr', 'addresses', 'up', 'active', 'logger', 'rxRingBytes', 'txRingBytes', 'timeoutMs', 'poisonReleased',
+  'netns', 'mtu', 'txqueuelen', 'hwaddr', 'addresses', 'routes', 'up', 'active', 'logger', 'rxRingBytes', 'txRingBytes', 'timeoutMs', 'poisonReleased',
   'offload',
   'fd',
 ] as const;
@@ -186,6 +193,14 @@ export function resolveTuncerOptions(opts: TuncerOptions): TuncerConfig {
     if (a.prefix !== undefined) checkPrefix(family, a.prefix);
     return a;
   });
+  if (opts.routes !== undefined && !Array.isArray(opts.routes)) throw new TypeError('routes must be an array');
+  const routes = (opts.routes ?? []).map((r): TuncerRoute => {
+    const route: TuncerRoute = typeof r === 'string' ? { dst: r } : r;
+    if (route === null || typeof route !== 'object') throw new TypeError(`a route is a CIDR string or { dst, via?, metric?, table? }, got ${JSON.stringify(r)}`);
+    assertOptions(route, 'route field', ['dst', 'via', 'metric', 'table']);
+    checkRouteSpec({ ...route, dev: 'placeholder' }, 'route'); // the device: this interface
+    return { ...route };
+  });
   if (opts.up !== undefined) assertBool(opts.up, 'up');
   const active = opts.active ?? false;
   checkActive(active);
@@ -211,7 +226,8 @@ export function resolveTuncerOptions(opts: TuncerOptions): TuncerConfig {
     txqueuelen: opts.txqueuelen,
     hwaddr: opts.hwaddr,
     addresses,
-    up: opts.up ?? addresses.length > 0,
+    routes,
+    up: opts.up ?? (addresses.length > 0 || routes.length > 0),
     rx: PacketRing.allocate(rxBytes & ~3),
     tx: PacketRing.allocate(txBytes & ~3),
     maxRecord: MAX_PACKET,

@@ -13,7 +13,7 @@
  * @module
  */
 import type { Worker } from 'node:worker_threads';
-import { fromWire, type FdOp, type NameOp, type SpecialOp, type WorkerConfig, type WorkerInbound, type WorkerMessage } from './messages.js';
+import { fromWire, type DeviceEvent, type FdOp, type NameOp, type SpecialOp, type WorkerConfig, type WorkerInbound, type WorkerMessage } from './messages.js';
 import { workerPool } from './workerPool.js';
 
 /** What the link reports to the machine. */
@@ -29,6 +29,13 @@ export type WorkerLinkEvent =
 /** What the machine asks of the link. */
 export type WorkerCommand = { type: 'CLOSE'; timeoutMs: number } | { type: 'ABANDON'; timeoutMs: number } | { type: 'TERMINATE' };
 
+/** What the link reports beside the machine's events: crashes, log lines, device events. */
+export interface WorkerLinkHooks {
+  onCrash(err: Error): void;
+  onLog(level: 'info' | 'warn', msg: string, data: Record<string, unknown>): void;
+  onEvent(e: DeviceEvent): void;
+}
+
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
@@ -40,24 +47,22 @@ interface Pending {
  *
  * @example
  * ```ts
- * const link = new WorkerLink(workerConfig, (err) => log.error({ err }, 'worker crashed'));
+ * const link = new WorkerLink(workerConfig, { onCrash: (err) => log.error({ err }), onLog: () => {}, onEvent: (e) => console.log(e) });
  * link.start((event) => actor.send(event)); // READY … EXITED
  * const mtu = await link.call<number>('mtu', [], 1000);
  * ```
  */
 export class WorkerLink {
   readonly #config: WorkerConfig;
-  readonly #onCrash: (err: Error) => void;
-  readonly #onLog: (level: 'info' | 'warn', msg: string, data: Record<string, unknown>) => void;
+  readonly #hooks: WorkerLinkHooks;
   #worker: Worker | undefined;
   #send: (e: WorkerLinkEvent) => void = () => {};
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
 
-  constructor(config: WorkerConfig, onCrash: (err: Error) => void, onLog: (level: 'info' | 'warn', msg: string, data: Record<string, unknown>) => void = () => {}) {
+  constructor(config: WorkerConfig, hooks: WorkerLinkHooks) {
     this.#config = config;
-    this.#onCrash = onCrash;
-    this.#onLog = onLog;
+    this.#hooks = hooks;
   }
 
   /** True while a worker thread is running (started and not yet exited). */
@@ -88,7 +93,7 @@ export class WorkerLink {
   }
 
   #onError = (err: Error): void => {
-    this.#onCrash(err);
+    this.#hooks.onCrash(err);
     this.#send({ type: 'FAILED', error: err });
   };
 
@@ -115,7 +120,10 @@ export class WorkerLink {
         this.#send({ type: 'READY', name: msg.name, flags: msg.flags, fd: msg.fd, created: msg.created });
         return;
       case 'log':
-        this.#onLog(msg.level, msg.msg, msg.data);
+        this.#hooks.onLog(msg.level, msg.msg, msg.data);
+        return;
+      case 'event':
+        this.#hooks.onEvent(msg.event);
         return;
       case 'fatal': {
         const error = fromWire(msg.error);

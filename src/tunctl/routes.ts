@@ -117,6 +117,18 @@ function checkRoute(spec: RouteSpec, what: string): CheckedRoute {
   };
 }
 
+/**
+ * Check a route before any system call (TypeError/RangeError), as {@link addRoute} would.
+ *
+ * @example
+ * ```ts
+ * checkRouteSpec({ dst: '198.18.8.1/24', dev: 'tun0' }); // RangeError: host bits set
+ * ```
+ */
+export function checkRouteSpec(spec: RouteSpec, what = 'route'): void {
+  checkRoute(spec, what);
+}
+
 function change(op: 'add' | 'del', spec: RouteSpec, what: string): void {
   const route = checkRoute(spec, what);
   withNetlink(route.netns, (sock) => {
