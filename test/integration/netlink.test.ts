@@ -244,7 +244,7 @@ describeKernel('rtnetlink against the kernel', () => {
     sh('ip', ['link', 'set', name, 'mtu', '1400']);
     expect(await next((e) => e.type === 'link' && e.mtu === 1400)).toMatchObject({ type: 'link', op: 'new', name, mtu: 1400 });
     sh('ip', ['addr', 'add', '198.19.170.1/24', 'dev', name]);
-    expect(await next((e) => e.type === 'addr' && e.op === 'add')).toMatchObject({ type: 'addr', op: 'add', family: 4, address: '198.19.170.1', prefix: 24, name });
+    expect(await next((e) => e.type === 'addr' && e.op === 'add' && e.family === 4)).toMatchObject({ type: 'addr', op: 'add', family: 4, address: '198.19.170.1', prefix: 24, name });
     sh('ip', ['addr', 'add', 'fd00:170::1/64', 'dev', name]);
     expect(await next((e) => e.type === 'addr' && e.family === 6 && e.address === 'fd00:170::1')).toMatchObject({ op: 'add', prefix: 64, ifindex: watch.ifindex });
     sh('ip', ['link', 'set', name, 'up']);
