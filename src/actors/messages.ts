@@ -62,13 +62,27 @@ export interface WorkerRequest {
   readonly args: readonly unknown[];
 }
 
-/** Main → worker: serve the interface this config describes (a worker serves one at a time). */
+/**
+ * Main → worker: serve the interface this config describes (a worker serves one at a time).
+ *
+ * @example
+ * ```ts
+ * worker.postMessage({ type: 'start', config } satisfies WorkerStart);
+ * ```
+ */
 export interface WorkerStart {
   readonly type: 'start';
   readonly config: WorkerConfig;
 }
 
-/** Everything the main thread sends a worker. */
+/**
+ * Everything the main thread sends a worker.
+ *
+ * @example
+ * ```ts
+ * port.on('message', (msg: WorkerInbound) => ('type' in msg ? start(msg.config) : handle(msg)));
+ * ```
+ */
 export type WorkerInbound = WorkerStart | WorkerRequest;
 
 /** Counters kept by the worker. */

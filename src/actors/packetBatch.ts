@@ -17,7 +17,14 @@
  * @module
  */
 
-/** Byte written over released batches when poisoning is on. */
+/**
+ * Byte written over released batches when poisoning is on.
+ *
+ * @example
+ * ```ts
+ * if (view[0] === POISON_BYTE) console.warn('a packet view outlived its batch');
+ * ```
+ */
 export const POISON_BYTE = 0xdb;
 
 /**

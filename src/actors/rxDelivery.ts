@@ -26,7 +26,14 @@ import { PacketBatch, POISON_BYTE } from './packetBatch.js';
 import type { ActiveMode } from './tuncerOptions.js';
 import { tunErrorFromCode } from '../native/tunError.js';
 
-/** What a mode change reports: `'active'` on each `setMode`, `'passive'` when N runs out (or is taken back to 0). */
+/**
+ * What a mode change reports: `'active'` on each `setMode`, `'passive'` when N runs out (or is taken back to 0).
+ *
+ * @example
+ * ```ts
+ * const e: ModeEvent = { type: 'active', mode: 10 };
+ * ```
+ */
 export type ModeEvent = { type: 'active'; mode: ActiveMode } | { type: 'passive' };
 
 interface Waiter {

@@ -48,9 +48,23 @@ export interface TuncerContext {
   reason: TuncerExitReason | undefined;
 }
 
-/** How long a start-up that was given up may still run before its worker is terminated. */
+/**
+ * How long a start-up that was given up may still run before its worker is terminated.
+ *
+ * @example
+ * ```ts
+ * clock.increment(ABANDON_GRACE_MS); // an abandoned start is terminated now
+ * ```
+ */
 export const ABANDON_GRACE_MS = 5000;
-/** Longest wait for the worker to close its fd when asked, before it is terminated. */
+/**
+ * Longest wait for the worker to close its fd when asked, before it is terminated.
+ *
+ * @example
+ * ```ts
+ * const bound = Math.min(timeoutMs, CLOSE_BOUND_MS);
+ * ```
+ */
 export const CLOSE_BOUND_MS = 2000;
 
 const workerActor = fromCallback<WorkerCommand, WorkerLink>(({ input, sendBack, receive }) => {

@@ -97,7 +97,14 @@ export interface TuncerOptions extends CreateOptions {
   fd?: number;
 }
 
-/** Options as the interface uses them: checked, defaulted, with the rings allocated. */
+/**
+ * Options as the interface uses them: checked, defaulted, with the rings allocated.
+ *
+ * @example
+ * ```ts
+ * const cfg: TuncerConfig = resolveTuncerOptions({ mode: 'tun' });
+ * ```
+ */
 export interface TuncerConfig extends WorkerConfig {
   readonly active: ActiveMode;
   readonly timeoutMs: number;

@@ -16,7 +16,14 @@ import type { Worker } from 'node:worker_threads';
 import { fromWire, type DeviceEvent, type FdOp, type NameOp, type SpecialOp, type WorkerConfig, type WorkerInbound, type WorkerMessage } from './messages.js';
 import { workerPool } from './workerPool.js';
 
-/** What the link reports to the machine. */
+/**
+ * What the link reports to the machine.
+ *
+ * @example
+ * ```ts
+ * actor.send({ type: 'EXITED', code: 1 } satisfies WorkerLinkEvent);
+ * ```
+ */
 export type WorkerLinkEvent =
   | { type: 'READY'; name: string; flags: number; fd: number; created: boolean }
   | { type: 'START_FAILED'; error: Error }
@@ -26,10 +33,24 @@ export type WorkerLinkEvent =
   | { type: 'UNDONE' }
   | { type: 'EXITED'; code: number | null };
 
-/** What the machine asks of the link. */
+/**
+ * What the machine asks of the link.
+ *
+ * @example
+ * ```ts
+ * link.command({ type: 'CLOSE', timeoutMs: 2000 });
+ * ```
+ */
 export type WorkerCommand = { type: 'CLOSE'; timeoutMs: number } | { type: 'ABANDON'; timeoutMs: number } | { type: 'TERMINATE' };
 
-/** What the link reports beside the machine's events: crashes, log lines, device events. */
+/**
+ * What the link reports beside the machine's events: crashes, log lines, device events.
+ *
+ * @example
+ * ```ts
+ * const hooks: WorkerLinkHooks = { onCrash: console.error, onLog: () => {}, onEvent: console.log };
+ * ```
+ */
 export interface WorkerLinkHooks {
   onCrash(err: Error): void;
   onLog(level: 'info' | 'warn', msg: string, data: Record<string, unknown>): void;

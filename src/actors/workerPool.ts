@@ -33,7 +33,14 @@ function workerUrl(): URL {
 /** How interface workers are started: their output is not piped through the main thread. */
 const WORKER_OPTIONS = { stdout: false, stderr: false } as const;
 
-/** Options of {@link configureWorkerPool}. */
+/**
+ * Options of {@link configureWorkerPool}.
+ *
+ * @example
+ * ```ts
+ * const opts: WorkerPoolOptions = { spares: 1 };
+ * ```
+ */
 export interface WorkerPoolOptions {
   /**
    * Worker threads kept booted and idle, ready for the next interface (default 0: the pool
@@ -188,7 +195,14 @@ export class WorkerPool {
   }
 }
 
-/** The one pool of this process. */
+/**
+ * The one pool of this process.
+ *
+ * @example
+ * ```ts
+ * await workerPool.warm();
+ * ```
+ */
 export const workerPool = new WorkerPool();
 
 /**
