@@ -4,7 +4,7 @@
  * as skipped with the reason, and under `CI=true` a skipped kernel test is a failure,
  * so CI can never go green on nothing.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { workerPool } from '../../src/actors/workerPool.js';
 import { existsSync, readlinkSync, readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -127,4 +127,21 @@ export async function expectNoLeak(baseline: LeakBaseline): Promise<void> {
   }
   expect(tunDevices()).toEqual(baseline.devs);
   expect(openFds()).toBe(baseline.fds);
+}
+
+/**
+ * Interfaces a test file makes: push them on the returned array; after each test they are
+ * destroyed and the fds and devices must be back where the test started.
+ */
+export function liveInterfaces<T extends { destroy(): Promise<void> }>(): T[] {
+  const live: T[] = [];
+  let baseline: LeakBaseline;
+  beforeEach(() => {
+    baseline = leakBaseline();
+  });
+  afterEach(async () => {
+    await Promise.all(live.splice(0).map((t) => t.destroy()));
+    await expectNoLeak(baseline);
+  });
+  return live;
 }

@@ -1,21 +1,13 @@
 // Tuncer over rtnetlink: any number of addresses, routes, the kernel's link and address
 // events on events$, and an interface deleted from outside ending with a typed reason and
 // coming back, configured, under a supervisor.
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { filter, firstValueFrom } from 'rxjs';
 import { Supervisor, Tuncer, TunError, tuncerChild, type TunEvent } from '../../src/index.js';
-import { describeKernel, devExists, expectNoLeak, ifname, ipAddrs, leakBaseline, sh, type LeakBaseline } from '../helpers/kernel.js';
+import { describeKernel, devExists, ifname, ipAddrs, liveInterfaces, sh } from '../helpers/kernel.js';
 
-const live: Tuncer[] = [];
-let baseline: LeakBaseline;
-beforeEach(() => {
-  baseline = leakBaseline();
-});
-afterEach(async () => {
-  await Promise.all(live.splice(0).map((t) => t.destroy()));
-  await expectNoLeak(baseline);
-});
+const live = liveInterfaces<Tuncer>();
 
 const routesOf = (dev: string): { dst: string; gateway?: string; metric?: number }[] =>
   JSON.parse(sh('ip', ['-j', 'route', 'show', 'dev', dev])) as { dst: string; gateway?: string; metric?: number }[];

@@ -1,15 +1,15 @@
 // Regressions of issue 10's review of the interface actor (defects 1, 2, 5, 6), each
 // reproduced black-box through the public API against the kernel.
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { getEventListeners } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { filter, firstValueFrom } from 'rxjs';
 import { Tuncer, TuncerClosedError, tunctl, type TunEvent } from '../../src/index.js';
 import { buildIcmp4EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.js';
-import { describeKernel, expectNoLeak, ifname, leakBaseline, type LeakBaseline } from '../helpers/kernel.js';
+import { describeKernel, ifname, liveInterfaces } from '../helpers/kernel.js';
 
-const live: Tuncer[] = [];
+const live = liveInterfaces<Tuncer>();
 async function make(opts: Parameters<typeof Tuncer.create>[0] = {}): Promise<Tuncer> {
   const t = await Tuncer.create({ mode: 'tun', name: ifname('r'), addresses: ['198.18.12.1/24'], ...opts });
   live.push(t);
@@ -30,14 +30,7 @@ function busyWait(ms: number): void {
   }
 }
 
-let baseline: LeakBaseline;
-beforeEach(() => {
-  baseline = leakBaseline();
-});
-afterEach(async () => {
-  await Promise.all(live.splice(0).map((t) => t.destroy()));
-  await expectNoLeak(baseline);
-});
+
 
 describeKernel('Tuncer regressions (issue 10)', () => {
   it('(1) getfd() fails once the interface has ended, instead of returning a number someone else may own', async () => {
