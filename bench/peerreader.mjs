@@ -24,7 +24,11 @@ const lib = process.argv[3] ?? 'tuntap2';
 const require = createRequire(join(BENCH, 'peer', 'package.json'));
 const { tunctl } = await loadLib();
 const now = () => process.hrtime.bigint();
-const go = () => {
+/** The device is there: a deep queue, say its name and "ready", then wait for "go". */
+const readyThenGo = (name) => {
+  tunctl.setTxqueuelen(name, 500000);
+  console.log(JSON.stringify({ name }));
+  console.log('ready');
   const rl = createInterface({ input: process.stdin });
   return new Promise((resolve) => rl.once('line', resolve));
 };
@@ -40,10 +44,7 @@ if (lib === 'appium') {
   tun.open();
   execFileSync('ip', ['addr', 'add', '198.18.84.1/24', 'dev', tun.name]);
   execFileSync('ip', ['link', 'set', tun.name, 'up']);
-  tunctl.setTxqueuelen(tun.name, 500000);
-  console.log(JSON.stringify({ name: tun.name }));
-  console.log('ready');
-  await go();
+  await readyThenGo(tun.name);
   let count = 0;
   let bytes = 0;
   let stalled = false;
@@ -76,11 +77,7 @@ const { LinuxTun: Tun } = require('@xiaobaidadada/node-tuntap2-wintun');
 const tun = new Tun();
 tun.ipv4 = '198.18.82.1/24';
 tun.isUp = true;
-tunctl.setTxqueuelen(tun.name, 500000);
-console.log(JSON.stringify({ name: tun.name }));
-console.log('ready');
-
-await go();
+await readyThenGo(tun.name);
 let count = 0;
 let bytes = 0;
 const t0 = now();

@@ -156,13 +156,7 @@ export class PacketRing {
 
   /** Copy `len` bytes at `off` of `src` in as one record and commit it; false when there is no room (producer). */
   tryWriteFrom(src: Uint8Array, off: number, len: number): boolean {
-    const need = recordSize(len);
-    if (!this.reserve(need)) return false;
-    const pos = this.regionStart;
-    this.words[pos >> 2] = len;
-    this.data.set(src.subarray(off, off + len), pos + 4);
-    this.commit(pos + need);
-    return true;
+    return this.tryWrite(src.subarray(off, off + len));
   }
 
   /**

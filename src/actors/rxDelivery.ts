@@ -353,7 +353,7 @@ export class RxDelivery {
     const version = this.#version;
     this.batches.next(b);
     if (this.packets.observed && !b.released) {
-      for (let i = 0; i < b.length && !b.released; i++) this.packets.next(Buffer.from(b.packet(i)));
+      for (let i = 0; i < b.length && !b.released; i++) this.packets.next(this.#copyOut(b.offset(i), b.lengthOf(i)));
     }
     b.release();
     if (this.#credits <= 0 && version === this.#version) this.#exhausted();

@@ -189,14 +189,14 @@ function onReadable(status: number): void {
     fatal(new Error(`poll on ${name} failed with libuv status ${status}`));
     return;
   }
-  if (rx.ackCount() === ackAtPublish && !rx.consumerWaiting()) {
-    pauseRx(ackAtPublish, false);
-    return;
-  }
   // Up to READS_PER_WAKE batches per readiness event, each published at once: fewer trips
   // through the event loop, and the consumer starts on a batch while the next is read.
   for (let round = 0; round < READS_PER_WAKE; round++) {
-    if (round > 0 && rx.ackCount() === ackAtPublish && !rx.consumerWaiting()) return; // one batch ahead, no more
+    if (rx.ackCount() === ackAtPublish && !rx.consumerWaiting()) {
+      // No demand: stop polling before a first batch; after one, that batch is the one ahead.
+      if (round === 0) pauseRx(ackAtPublish, false);
+      return;
+    }
     const seen = rx.ackCount();
     if (!rx.reserve(4 + cfg.maxRecord)) {
       pauseRx(seen, true);
@@ -230,7 +230,7 @@ function pauseRx(seenAck: number, full: boolean): void {
   if (full) stats.rxPauses += 1;
   rx.setPaused(true);
   // PAUSED is set before WAITING is looked at: a consumer that starts waiting after this
-  // look sees PAUSED and pokes ACK (PacketRing.waitData).
+  // look sees PAUSED and pokes ACK (PacketRing.want).
   const wait = !full && rx.consumerWaiting() ? undefined : rx.waitAck(seenAck);
   const session = gen;
   if (wait) void wait.then(() => resumeRx(session));

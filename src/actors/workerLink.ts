@@ -86,11 +86,6 @@ export class WorkerLink {
     this.#hooks = hooks;
   }
 
-  /** True while a worker thread is running (started and not yet exited). */
-  get alive(): boolean {
-    return this.#worker !== undefined;
-  }
-
   /** Start the thread. Everything it does from now on arrives as events; this never throws. */
   start(send: (e: WorkerLinkEvent) => void): void {
     this.#send = send;
