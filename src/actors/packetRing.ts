@@ -28,6 +28,7 @@ const ACK = 4;
 const PAUSED = 5;
 const CLOSED = 6;
 const WAITING = 7;
+const FD_USERS = 8;
 const CTL_WORDS = 16;
 const CTL_BYTES = CTL_WORDS * 4;
 
@@ -323,5 +324,35 @@ export class PacketRing {
   /** True once either side called {@link close}. */
   get closed(): boolean {
     return Atomics.load(this.ctl, CLOSED) === 1;
+  }
+
+  // ---- the fd guard: another thread using the fd the ring's worker owns ----
+
+  /**
+   * Borrow the worker's fd for one synchronous syscall: false once the ring is closed (the
+   * worker closes its rings before its fd, and then waits in {@link awaitFdUsers}). Pair with
+   * {@link returnFd}. Borrower says "using", then looks at CLOSED; the owner says CLOSED,
+   * then looks at the users: one of the two always sees the other.
+   */
+  borrowFd(): boolean {
+    Atomics.add(this.ctl, FD_USERS, 1);
+    if (Atomics.load(this.ctl, CLOSED) === 0) return true;
+    Atomics.sub(this.ctl, FD_USERS, 1);
+    return false;
+  }
+
+  /** Done with the fd {@link borrowFd} lent. */
+  returnFd(): void {
+    Atomics.sub(this.ctl, FD_USERS, 1);
+  }
+
+  /**
+   * The owner, after {@link close} and before closing its fd: wait until no borrower is
+   * inside a syscall on it (one write: microseconds), so the number is never reused under it.
+   */
+  awaitFdUsers(): void {
+    while (Atomics.load(this.ctl, FD_USERS) !== 0) {
+      /* a borrower is inside one write(2) */
+    }
   }
 }

@@ -317,6 +317,8 @@ function shutdown(): void {
   pollId = -1;
   rx?.close(); // undefined before the first session
   tx?.close();
+  // The main thread may be inside a direct write on the fd (TxQueue): let it finish first.
+  tx?.awaitFdUsers();
   if (fd >= 0) native.close(fd);
   fd = -1;
 }
@@ -436,9 +438,11 @@ port.on('message', (msg: WorkerInbound) => {
 
 // An uncaught exception or process.exit(): mark the rings closed, so the main thread refuses
 // packets at once instead of queueing them for a thread that is gone.
+// The addon's teardown then closes the fd, once no direct write of the main thread is inside it.
 process.on('exit', () => {
   rx?.close();
   tx?.close();
+  tx?.awaitFdUsers();
 });
 
 post({ type: 'booted' }); // for a pool: this thread is ready for a `start`

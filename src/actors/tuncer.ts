@@ -42,6 +42,8 @@ export interface TunStats extends WorkerStats {
   queued: number;
   /** Packets refused by `trySend` because the tx ring was full. */
   txRingFull: number;
+  /** Of `txPackets`, those `trySend` wrote from this thread (first of a tick, nothing queued): no thread wake-up. */
+  txDirect: number;
 }
 
 /**
@@ -219,6 +221,7 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
         this.#name = snap.context.name;
         this.#log = this.#log.child({ ifname: this.#name });
         this.#log.info({ flags: snap.context.flags }, 'interface ready');
+        this.#tx.useFd(snap.context.fd);
       }
       this.#setState(this.#rx.active ? 'active' : 'passive');
       this.#started.resolve();
@@ -296,7 +299,9 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
   async stats(): Promise<TunStats> {
     if (this.#state === 'active' || this.#state === 'passive') this.#lastStats = await this.control<WorkerStats>('stats', []);
     const delivered = this.#rx.delivered;
-    return { ...this.#lastStats, delivered, queued: Math.max(0, this.#lastStats.rxPackets - delivered), txRingFull: this.#tx.ringFull };
+    const tx = this.#tx;
+    const s = this.#lastStats;
+    return { ...s, txPackets: s.txPackets + tx.directPackets, txBytes: s.txBytes + tx.directBytes, txDirect: tx.directPackets, delivered, queued: Math.max(0, s.rxPackets - delivered), txRingFull: tx.ringFull };
   }
 
   /**

@@ -6,15 +6,22 @@
  * ```
  *  trySend / send ──copy──▶ tx ring ──publish (microtask)──▶ worker: writeRecords
  *  sendBatch / sendAll ──copy──▶ tx ring ──publish (at once: one notify a call)──▶
+ *  trySend, first of a tick, ring empty ──write(2) on the worker's fd, borrowed──▶ kernel
  * ```
  * A received {@link PacketBatch} is copied in as whole records in one `set` when they fit
  * contiguously (the rings share a layout), so forwarding costs one copy per batch.
+ *
+ * The direct write saves a thread wake-up on the way out, the cost that dominates a lone
+ * packet's latency (a reply, a keystroke). It is taken only when nothing is queued (so
+ * order holds) and once per tick (so bursts still go to the worker in batches), under the
+ * ring's fd guard (so the number is never one the worker closed and the kernel reused).
  * @module
  */
 import type { PacketRing } from './packetRing.js';
 import { PacketBatch } from './packetBatch.js';
 import { assertBytes } from '../tunctl/validate.js';
 import { MAX_PACKET } from '../tunctl/packetIo.js';
+import { loadNative, type NativeBinding } from '../native/binding.js';
 
 function checkPacket(packet: unknown, index?: number): asserts packet is Uint8Array {
   const what = index === undefined ? 'packet' : `packets[${index}]`;
@@ -38,8 +45,16 @@ export class TxQueue {
   readonly #check: () => void;
   readonly #timeoutMs: number;
   readonly #ifname: () => string;
+  /** Packets and bytes written by this thread directly (not counted by the worker). */
+  directPackets = 0;
+  directBytes = 0;
   #flushQueued = false;
   #sendsWaiting = 0;
+  /** The worker's fd while the interface runs (-1: no direct writes). */
+  #fd = -1;
+  #native: NativeBinding | undefined;
+  /** A direct write happened this tick: the rest of the tick queues. */
+  #directThisTick = false;
 
   /**
    * @param check throws when the interface does not run (called before every packet)
@@ -52,10 +67,20 @@ export class TxQueue {
     this.#ifname = ifname;
   }
 
+  /**
+   * Allow direct writes on the worker's `fd` (-1: stop). Only under the ring's fd guard, so
+   * a number the worker has closed is never written to.
+   */
+  useFd(fd: number): void {
+    this.#fd = fd;
+    if (fd >= 0) this.#native ??= loadNative();
+  }
+
   /** Queue one packet without waiting: false when the ring is full. */
   trySend(packet: Uint8Array): boolean {
     checkPacket(packet);
     this.#check();
+    if (this.#fd >= 0 && !this.#directThisTick && !this.#flushQueued && this.#ring.isEmpty() && this.#writeDirect(packet)) return true;
     if (!this.#ring.tryWrite(packet)) {
       this.ringFull += 1;
       return false;
@@ -70,6 +95,34 @@ export class TxQueue {
   #flush = (): void => {
     this.#flushQueued = false;
     this.#ring.publish();
+  };
+
+  /**
+   * write(2) on the borrowed fd. Anything but a whole write (EAGAIN, an error, the fd
+   * retired) returns false and the packet takes the ring, where the worker handles it as
+   * it always does (and counts an error).
+   */
+  #writeDirect(packet: Uint8Array): boolean {
+    const ring = this.#ring;
+    if (!ring.borrowFd()) return false;
+    let n: number;
+    try {
+      n = (this.#native as NativeBinding).write(this.#fd, packet, 0, packet.length);
+    } catch {
+      n = -1;
+    } finally {
+      ring.returnFd();
+    }
+    if (n !== packet.length) return false;
+    this.directPackets += 1;
+    this.directBytes += n;
+    this.#directThisTick = true;
+    queueMicrotask(this.#endTick);
+    return true;
+  }
+
+  #endTick = (): void => {
+    this.#directThisTick = false;
   };
 
   /** Queue one packet, waiting (up to the timeout) for room when the ring is full. */

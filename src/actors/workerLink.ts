@@ -15,6 +15,7 @@
 import type { Worker } from 'node:worker_threads';
 import { fromWire, type DeviceEvent, type FdOp, type NameOp, type SpecialOp, type WorkerConfig, type WorkerInbound, type WorkerMessage } from './messages.js';
 import { workerPool } from './workerPool.js';
+import { PacketRing } from './packetRing.js';
 
 /**
  * What the link reports to the machine.
@@ -175,7 +176,7 @@ export class WorkerLink {
         );
         return;
       case 'TERMINATE':
-        void this.#worker?.terminate();
+        this.#terminate();
     }
   }
 
@@ -218,6 +219,15 @@ export class WorkerLink {
   dispose(): void {
     this.#send = () => {};
     // Only reached with a live thread if the machine itself was stopped from outside.
+    this.#terminate();
+  }
+
+  /**
+   * End the thread; its teardown closes the fd at any moment from now on, so first close the
+   * tx ring, which ends the main thread's direct writes on that fd (TxQueue).
+   */
+  #terminate(): void {
+    new PacketRing(this.#config.tx).close();
     void this.#worker?.terminate();
   }
 }

@@ -122,4 +122,33 @@ describe('PacketRing', () => {
     expect(mismatches).toBe(0);
     expect(got).toBe(total);
   });
+  it('fd guard: no borrow once closed, and the owner waits for a borrower in another thread', async () => {
+    const sab = PacketRing.allocate(1024);
+    const owner = new PacketRing(sab);
+    const borrower = new PacketRing(sab);
+    expect(borrower.borrowFd()).toBe(true);
+    borrower.returnFd();
+    // Another thread borrows (word 8), holds the fd a while, says so in word 9, then returns it.
+    const worker = new Worker(
+      `
+      const { workerData } = require('node:worker_threads');
+      const ctl = new Int32Array(workerData, 0, 16);
+      Atomics.add(ctl, 8, 1);
+      Atomics.store(ctl, 10, 1); // borrowed
+      const until = Date.now() + 50;
+      while (Date.now() < until) {}
+      Atomics.store(ctl, 9, 1); // done with it
+      Atomics.sub(ctl, 8, 1);
+      `,
+      { eval: true, workerData: sab },
+    );
+    const failed = new Promise((_, reject) => worker.on('error', reject));
+    while (Atomics.load(owner.ctl, 10) === 0) await Promise.race([new Promise((r) => setTimeout(r, 1)), failed]);
+    owner.close();
+    owner.awaitFdUsers();
+    expect(Atomics.load(owner.ctl, 9)).toBe(1); // not back before the borrower was done
+    expect(borrower.borrowFd()).toBe(false); // closed: nobody borrows any more
+    owner.awaitFdUsers(); // a refused borrow left no user behind
+    await new Promise((r) => worker.once('exit', r));
+  });
 });

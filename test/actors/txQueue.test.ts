@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PacketRing, recordSize } from '../../src/actors/packetRing.js';
 import { RxDelivery } from '../../src/actors/rxDelivery.js';
 import { TxQueue } from '../../src/actors/txQueue.js';
@@ -76,5 +79,63 @@ describe('TxQueue', () => {
     expect(out.map((p) => [p[0], p.length])).toEqual([0, 1, 2, 3, 4].map((i) => [i, 10 + i]));
     batch.release();
     expect(() => q.sendBatch(batch)).toThrow(/released/);
+  });
+  describe('direct writes on the worker\'s fd', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tunctl-txq-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    // A regular file stands in for the tun: every write(2) appends one packet to it.
+    const file = (name: string, flags = 'w'): { fd: number; path: string } => {
+      const path = join(dir, name);
+      closeSync(openSync(path, 'w'));
+      return { fd: openSync(path, flags), path };
+    };
+    const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+    it('the first packet of a tick goes straight out when nothing is queued; the rest keep their order through the ring', async () => {
+      const { q, drain } = setup();
+      const f = file('order');
+      q.useFd(f.fd);
+      expect(q.trySend(pkt(1))).toBe(true); // direct
+      expect(q.trySend(pkt(2))).toBe(true); // same tick: ring
+      await tick();
+      expect(q.trySend(pkt(3))).toBe(true); // ring not empty: behind 2, not before it
+      expect(q.directPackets).toBe(1);
+      expect([...readFileSync(f.path)]).toEqual([...pkt(1)]);
+      expect(drain()).toEqual([2, 3]);
+      await tick();
+      expect(q.trySend(pkt(4, 20))).toBe(true); // drained: direct again
+      expect(drain()).toEqual([]);
+      expect(q.directPackets).toBe(2);
+      expect(q.directBytes).toBe(28);
+      expect(readFileSync(f.path).subarray(8)).toEqual(pkt(4, 20));
+      closeSync(f.fd);
+    });
+
+    it('never once the ring is closed (the worker retired its fd), nor after useFd(-1)', async () => {
+      const { q, worker, sab } = setup();
+      const f = file('closed');
+      q.useFd(f.fd);
+      q.useFd(-1);
+      q.trySend(pkt(1));
+      await tick();
+      q.useFd(f.fd);
+      worker.shift();
+      worker.ack();
+      new PacketRing(sab).close();
+      q.trySend(pkt(2));
+      expect(q.directPackets).toBe(0);
+      expect(readFileSync(f.path).length).toBe(0);
+      closeSync(f.fd);
+    });
+
+    it('a write the fd refuses falls back to the ring, where the worker handles it', () => {
+      const { q, drain } = setup();
+      const f = file('readonly', 'r'); // write(2) fails with EBADF
+      q.useFd(f.fd);
+      expect(q.trySend(pkt(7))).toBe(true);
+      expect(q.directPackets).toBe(0);
+      expect(drain()).toEqual([7]);
+      closeSync(f.fd);
+    });
   });
 });
