@@ -16,6 +16,15 @@ import { isIP, isIPv4 } from 'node:net';
 import { parseIp } from '../../src/packet/ipAddress.js';
 import { getSystemErrorName } from 'node:util';
 
+/** String(v) for any value fast-check makes (an object without a prototype has no toString). */
+const str = (v: unknown): string => {
+  try {
+    return String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+};
+
 const h = vi.hoisted(() => ({
   state: {
     nextFd: 1000,
@@ -49,7 +58,7 @@ vi.mock('../../src/native/binding.js', async (importOriginal) => {
     if (i === s.failAt) throw Object.assign(new Error(`fake ${name} failed`), { errno: s.errno, syscall: `fake(${name})` });
   };
   const fdArg = (fn: string, fd: unknown): void => {
-    if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) bad(`${fn}: fd ${String(fd)}`);
+    if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) bad(`${fn}: fd ${str(fd)}`);
   };
   const nameArg = (fn: string, name: unknown, create = false): void => {
     if (typeof name !== 'string') return bad(`${fn}: name not a string`);
@@ -67,12 +76,12 @@ vi.mock('../../src/native/binding.js', async (importOriginal) => {
     if (offset < 0 || length < 1 || offset + length > buf.length) bad(`${fn}: region [${offset}, +${length}) outside ${buf.length} bytes`);
   };
   const u32 = (fn: string, v: unknown): void => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) bad(`${fn}: value ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) bad(`${fn}: value ${str(v)}`);
   };
   const fake = {
     constants: c,
     openTun(netns: unknown) {
-      if (netns !== null && (typeof netns !== 'string' || netns === '' || netns.includes('\0'))) bad(`openTun: netns ${String(netns)}`);
+      if (netns !== null && (typeof netns !== 'string' || netns === '' || netns.includes('\0'))) bad(`openTun: netns ${str(netns)}`);
       call('openTun');
       const fd = s.nextFd++;
       s.open.add(fd);
@@ -168,7 +177,7 @@ vi.mock('../../src/native/binding.js', async (importOriginal) => {
     pollUpdate() {},
     pollStop() {},
     netlinkOpen(netns: unknown, groups: unknown) {
-      if (netns !== null && (typeof netns !== 'string' || netns === '' || netns.includes('\0'))) bad(`netlinkOpen: netns ${String(netns)}`);
+      if (netns !== null && (typeof netns !== 'string' || netns === '' || netns.includes('\0'))) bad(`netlinkOpen: netns ${str(netns)}`);
       u32('netlinkOpen', groups);
       call('netlinkOpen');
       const fd = s.nextFd++;
@@ -550,7 +559,7 @@ describe('interface configuration: addresses, prefixes, MTU, MAC', () => {
   });
 
   it('addAddress: valid CIDR, peer and options reach the kernel as the right request; the rest are refused', () => {
-    const cidrArb = fc.oneof(addrArb, fc.tuple(addrArb, fc.oneof(prefixArb, fc.constantFrom('', '024', 'x', '8 '))).map(([a, p]) => `${String(a)}/${String(p)}`));
+    const cidrArb = fc.oneof(addrArb, fc.tuple(addrArb, fc.oneof(prefixArb, fc.constantFrom('', '024', 'x', '8 '))).map(([a, p]) => `${str(a)}/${str(p)}`));
     const optsArb = fc.oneof(
       fc.constant(undefined),
       fc.record({ peer: addrArb, nodad: looseBool, netns: fc.constantFrom(undefined, '/proc/self/ns/net', '', 7) }, { requiredKeys: [] }),
