@@ -97,7 +97,7 @@ describeKernel('concurrency', () => {
       30_000,
       'starting 64 interfaces',
     );
-    expect(ts.ok).toBe(true);
+    expect(ts.ok, ts.ok ? '' : String((ts.error as Error)?.stack ?? ts.error)).toBe(true);
     const tuns = (ts as { value: Tuncer[] }).value;
     try {
       const ledgers = tuns.map((t, i) => new Ledger(i + 1));
