@@ -1,16 +1,16 @@
 // trySend's direct write against the kernel: a lone packet goes out from the main thread on
 // the worker's fd (no thread wake-up), bursts keep their order through the ring, and no
 // packet ever lands on a number the worker closed and something else reused.
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Tuncer, tunctl } from '../../src/index.js';
 import { buildIcmp4EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.js';
-import { describeKernel, expectNoLeak, ifname, leakBaseline, type LeakBaseline } from '../helpers/kernel.js';
+import { describeKernel, ifname, liveInterfaces } from '../helpers/kernel.js';
 
-const live: Tuncer[] = [];
+const live = liveInterfaces<Tuncer>();
 async function make(): Promise<Tuncer> {
   const t = await Tuncer.create({ mode: 'tun', name: ifname('d'), addresses: ['198.18.23.1/24'] });
   live.push(t);
@@ -22,15 +22,6 @@ async function make(): Promise<Tuncer> {
 const echo = (seq: number): Buffer => buildIcmp4EchoRequest({ src: '198.18.23.2', dst: '198.18.23.1', id: 6, seq });
 const seqOf = (p: Buffer): number => parseIcmpEcho(p)?.seq ?? -1;
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
-
-let baseline: LeakBaseline;
-beforeEach(() => {
-  baseline = leakBaseline();
-});
-afterEach(async () => {
-  await Promise.all(live.splice(0).map((t) => t.destroy()));
-  await expectNoLeak(baseline);
-});
 
 describeKernel('trySend writes a lone packet from the main thread', () => {
   it('an echo request sent directly gets the kernel reply; stats count it once', async () => {
