@@ -21,6 +21,9 @@ import { tuncerMachine, type TuncerExitReason } from './tuncerMachine.js';
 import { checkActive, resolveTuncerOptions, type ActiveMode, type TuncerConfig, type TuncerOptions } from './tuncerOptions.js';
 import { RxDelivery, type ModeEvent } from './rxDelivery.js';
 import { TxQueue } from './txQueue.js';
+import { MergedDelivery } from './mergedDelivery.js';
+import { QueueSet, checkFlow } from './queueSet.js';
+import { flowLayout } from './flowHash.js';
 import type { PacketBatch } from './packetBatch.js';
 import { WorkerLink } from './workerLink.js';
 import { TuncerControls } from './tuncerControls.js';
@@ -44,6 +47,26 @@ export interface TunStats extends WorkerStats {
   txRingFull: number;
   /** Of `txPackets`, those `trySend` wrote from this thread (first of a tick, nothing queued): no thread wake-up. */
   txDirect: number;
+}
+
+/**
+ * Counters of one queue of a multi-queue interface: as {@link TunStats}, for that queue's
+ * worker and rings (`delivered`: taken off this queue's ring). `kernelDrops` is the device's.
+ */
+export type QueueStats = TunStats;
+
+/**
+ * Counters of an interface: the totals, and with `queues > 1` each queue's counters.
+ *
+ * @example
+ * ```ts
+ * const s = await tun.stats();
+ * console.log(s.rxPackets, s.queues?.map((q) => q.rxPackets));
+ * ```
+ */
+export interface TuncerStats extends TunStats {
+  /** Each queue's counters, in queue order; only on a multi-queue interface (`queues > 1`). */
+  queues?: QueueStats[];
 }
 
 /**
@@ -90,8 +113,19 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
   readonly #link: WorkerLink;
   readonly #rxRing: PacketRing;
   readonly #txRing: PacketRing;
-  readonly #rx: RxDelivery;
+  /** What the interface delivers: this queue's own delivery, or the merge of every queue's. */
+  readonly #rx: RxDelivery | MergedDelivery;
+  /** This queue's own delivery off its rx ring. */
+  readonly #queueRx: RxDelivery;
   readonly #tx: TxQueue;
+  /** Queues 1..N-1 of a multi-queue interface (this one is queue 0), once attached. */
+  #extra: Tuncer[] = [];
+  /** The send sides of all queues, on a multi-queue interface. */
+  #queueSet: QueueSet | undefined;
+  /** The other queues are being ended (or have ended). */
+  #queuesEnding: Promise<void> | undefined;
+  /** This queue's index; queues other than 0 are internal to queue 0's interface. */
+  #queueIndex = 0;
   readonly #events = new Subject<TunEvent>();
   readonly #actor: Actor<typeof tuncerMachine>;
   #state: TuncerState = 'starting';
@@ -122,13 +156,20 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
     this.#log = cfg.logger ?? silent;
     this.#rxRing = new PacketRing(cfg.rx);
     this.#txRing = new PacketRing(cfg.tx);
-    const { active: _a, timeoutMs: _t, logger: _l, ...workerConfig } = cfg;
+    const { active: _a, timeoutMs: _t, logger: _l, queues: _q, ...workerConfig } = cfg;
     this.#link = new WorkerLink(workerConfig, {
       onCrash: (err) => this.#log.error({ err }, 'interface worker crashed'),
       onLog: (level, msg, data) => this.#log[level](data, msg),
       onEvent: (e) => this.#events.next(e),
     });
-    this.#rx = new RxDelivery(this.#rxRing, () => this.#name, (e) => this.#modeChanged(e), cfg.poisonReleased);
+    this.#queueRx = new RxDelivery(this.#rxRing, () => this.#name, (e) => this.#modeChanged(e), cfg.poisonReleased);
+    if (cfg.queues > 1) {
+      // The queues' own deliveries stay passive; the merge owns the interface's mode.
+      this.#queueRx.init(false);
+      this.#rx = new MergedDelivery(() => this.#name, (e) => this.#modeChanged(e));
+    } else {
+      this.#rx = this.#queueRx;
+    }
     this.#rx.init(cfg.active);
     this.#tx = new TxQueue(this.#txRing, () => this.#checkRunning(), cfg.timeoutMs, () => this.#name);
     this.exit = new Promise((resolve) => (this.#exitResolve = resolve));
@@ -165,11 +206,87 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
    * ```
    */
   static async create(opts: TuncerOptions = {}): Promise<Tuncer> {
-    const t = new Tuncer(resolveTuncerOptions(opts));
+    const cfg = resolveTuncerOptions(opts);
+    const t = new Tuncer(cfg);
     await t.#startedP;
+    if (cfg.queues > 1) await t.#attachQueues(cfg);
     return t;
   }
 
+  /**
+   * Queue 0 runs (the device exists, configured): attach queues 1..N-1, each a queue of
+   * its own with its own worker and rings, then merge them. One that fails to attach ends
+   * the interface, and create rejects with its error.
+   */
+  async #attachQueues(cfg: TuncerConfig): Promise<void> {
+    const { exclusive: _e, ...create } = cfg.create;
+    const extra: Tuncer[] = [];
+    for (let i = 1; i < cfg.queues; i++) {
+      const q = new Tuncer({
+        ...cfg,
+        name: this.#name,
+        create: { ...create, multiQueue: true },
+        persist: undefined,
+        owner: undefined,
+        group: undefined,
+        mtu: undefined,
+        txqueuelen: undefined,
+        hwaddr: undefined,
+        addresses: [],
+        routes: [],
+        up: false,
+        offload: undefined, // a device-wide setting, made by queue 0
+        rx: PacketRing.allocate(new PacketRing(cfg.rx).capacity),
+        tx: PacketRing.allocate(new PacketRing(cfg.tx).capacity),
+        active: false,
+        queues: 1,
+        logger: cfg.logger?.child({ queue: i }),
+      });
+      q.#queueIndex = i;
+      extra.push(q);
+    }
+    this.#extra = extra;
+    for (const q of extra) void q.exit.then((reason) => this.#queueEnded(q, reason));
+    const started = await Promise.allSettled(extra.map((q) => q.#startedP));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed || this.#state === 'stopping' || this.#state === 'stopped' || this.#state === 'failed') {
+      await this.kill();
+      throw failed ? failed.reason : this.#closedError();
+    }
+    const all = [this as Tuncer, ...extra];
+    this.#queueSet = new QueueSet(
+      all.map((q) => ({ tx: q.#tx, ring: q.#txRing, check: () => q.#checkRunning() })),
+      flowLayout(cfg.create),
+    );
+    (this.#rx as MergedDelivery).setSources(all.map((q) => (max: number, signal: AbortSignal) => q.#queueRecvBatch(max, signal)));
+  }
+
+  /** A batch off this queue's own ring, for the merge; rejects once the queue has ended. */
+  #queueRecvBatch(max: number, signal: AbortSignal): Promise<PacketBatch> {
+    const s = this.#state;
+    if (s !== 'active' && s !== 'passive') return Promise.reject(this.#closedError());
+    return this.#queueRx.recvBatch(max, signal);
+  }
+
+  /** Another queue ended: unless this interface is ending anyway, it fails with that queue. */
+  #queueEnded(q: Tuncer, reason: TuncerExitReason): void {
+    if (this.#queuesEnding) return;
+    const why = reason instanceof Error ? reason.message : `it ended (${reason})`;
+    const error = new Error(`queue ${q.#queueIndex} of ${this.#name} failed: ${why}`, { cause: reason instanceof Error ? reason : undefined });
+    if (this.#actor.getSnapshot().status === 'active') this.#actor.send({ type: 'FAILED', error });
+  }
+
+  /**
+   * End the other queues along with this one: closed cleanly when the interface stops,
+   * terminated when it fails or is killed. Resolves once every one has exited.
+   */
+  #endQueues(reason: TuncerExitReason | undefined): Promise<void> {
+    if (!this.#queuesEnding) {
+      const clean = reason === 'normal' || reason === 'shutdown';
+      this.#queuesEnding = Promise.all(this.#extra.map((q) => (clean ? q.destroy() : q.kill()))).then(() => undefined);
+    }
+    return this.#queuesEnding;
+  }
   /** The kernel's name for the device. */
   get devname(): string {
     return this.#name;
@@ -211,8 +328,17 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
   #follow(): void {
     const snap = this.#actor.getSnapshot();
     if (snap.status === 'done') {
-      this.#setState(snap.value === 'failed' ? 'failed' : 'stopped');
-      this.#settle(snap.context.reason ?? 'normal');
+      const done = (): void => {
+        this.#setState(snap.value === 'failed' ? 'failed' : 'stopped');
+        this.#settle(snap.context.reason ?? 'normal');
+      };
+      // A multi-queue interface has ended when every queue's thread (and fd) is gone.
+      if (this.#extra.length > 0) {
+        this.#setState('stopping');
+        void this.#endQueues(snap.context.reason).then(done);
+      } else {
+        done();
+      }
       return;
     }
     if (snap.matches({ alive: 'running' })) {
@@ -227,6 +353,7 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
       this.#started.resolve();
     } else if (!snap.matches({ alive: 'starting' })) {
       this.#setState('stopping');
+      if (this.#extra.length > 0) void this.#endQueues(snap.context.reason);
     }
   }
 
@@ -247,6 +374,7 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
     this.#rxRing.close();
     this.#txRing.close();
     this.#rx.close(closed);
+    if (this.#queueRx !== this.#rx) this.#queueRx.close(closed);
     this.#link.rejectAll(closed);
     if (!this.#ran) {
       this.#started.reject(reason instanceof Error ? reason : closed);
@@ -296,9 +424,40 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
    * const { rxPackets, txPackets } = await tun.stats();
    * ```
    */
-  async stats(): Promise<TunStats> {
-    if (this.#state === 'active' || this.#state === 'passive') this.#lastStats = await this.control<WorkerStats>('stats', []);
-    const delivered = this.#rx.delivered;
+  async stats(): Promise<TuncerStats> {
+    if (this.#extra.length === 0) return this.#queueStats();
+    const queues = await Promise.all([this.#queueStats(), ...this.#extra.map((q) => q.#queueStats())]);
+    const total: TuncerStats = {
+      rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0, kernelDrops: queues[0]?.kernelDrops ?? -1,
+      delivered: 0, queued: 0, txRingFull: 0, txDirect: 0,
+    };
+    for (const q of queues) {
+      total.rxPackets += q.rxPackets;
+      total.rxBytes += q.rxBytes;
+      total.txPackets += q.txPackets;
+      total.txBytes += q.txBytes;
+      total.txErrors += q.txErrors;
+      total.rxPauses += q.rxPauses;
+      total.txRingFull += q.txRingFull;
+      total.txDirect += q.txDirect;
+    }
+    total.delivered = this.#rx.delivered;
+    total.queued = Math.max(0, total.rxPackets - total.delivered);
+    total.queues = queues;
+    return total;
+  }
+
+  /** This queue's counters (after it ended: the last read). */
+  async #queueStats(): Promise<TunStats> {
+    if (this.#state === 'active' || this.#state === 'passive') {
+      try {
+        this.#lastStats = await this.control<WorkerStats>('stats', []);
+      } catch (err) {
+        // A queue other than 0 that ended meanwhile: its last counters.
+        if (this.#queueIndex === 0 || !(err instanceof TuncerClosedError)) throw err;
+      }
+    }
+    const delivered = this.#queueRx.delivered;
     const tx = this.#tx;
     const s = this.#lastStats;
     return { ...s, txPackets: s.txPackets + tx.directPackets, txBytes: s.txBytes + tx.directBytes, txDirect: tx.directPackets, delivered, queued: Math.max(0, s.rxPackets - delivered), txRingFull: tx.ringFull };
@@ -307,14 +466,21 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
   /**
    * Fault injection for tests and chaos drills: `'throw'` raises an uncaught exception in
    * the worker, `'hang'` spins it forever (only terminate ends it), `'exit'` ends its thread,
-   * `'fatal'` takes the worker's own fatal-error path (as a failed read would).
+   * `'fatal'` takes the worker's own fatal-error path (as a failed read would). On a
+   * multi-queue interface, `queue` picks the queue whose worker takes the fault (default 0);
+   * any queue's failure fails the interface.
    *
    * @example
    * ```ts
    * await tun.injectFault('throw'); // the interface fails; a supervisor restarts it
+   * await mq.injectFault('exit', { queue: 1 }); // queue 1's worker ends: the interface fails
    * ```
    */
-  async injectFault(kind: FaultKind): Promise<void> {
+  async injectFault(kind: FaultKind, opts: { queue?: number } = {}): Promise<void> {
+    assertOptions(opts, 'injectFault option', ['queue']);
+    const queue = opts.queue ?? 0;
+    assertInt(queue, 'queue', 0, Math.max(0, this.#extra.length));
+    if (queue > 0) return (this.#extra[queue - 1] as Tuncer).injectFault(kind);
     try {
       await this.control('fault', [kind]);
     } catch (err) {
@@ -462,7 +628,9 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
    * if (!tun.trySend(packet)) await tun.send(packet);
    * ```
    */
-  trySend(packet: Uint8Array): boolean {
+  trySend(packet: Uint8Array, flow?: number): boolean {
+    if (this.#queueSet) return this.#queueSet.trySend(packet, flow);
+    if (flow !== undefined) checkFlow(flow);
     return this.#tx.trySend(packet);
   }
 
@@ -474,7 +642,15 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
    * await tun.send(packet);
    * ```
    */
-  send(packet: Uint8Array): Promise<void> {
+  send(packet: Uint8Array, flow?: number): Promise<void> {
+    if (this.#queueSet) return this.#queueSet.send(packet, flow);
+    if (flow !== undefined) {
+      try {
+        checkFlow(flow);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     return this.#tx.send(packet);
   }
 
@@ -490,7 +666,9 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
    * if (taken < packets.length) await tun.sendAll(packets.slice(taken));
    * ```
    */
-  sendBatch(packets: readonly Uint8Array[] | PacketBatch): number {
+  sendBatch(packets: readonly Uint8Array[] | PacketBatch, flow?: number): number {
+    if (this.#queueSet) return this.#queueSet.sendBatch(packets, flow);
+    if (flow !== undefined) checkFlow(flow);
     return this.#tx.sendBatch(packets);
   }
 
@@ -503,7 +681,15 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
    * for await (const batch of a.batches()) await b.sendAll(batch);
    * ```
    */
-  sendAll(packets: readonly Uint8Array[] | PacketBatch): Promise<void> {
+  sendAll(packets: readonly Uint8Array[] | PacketBatch, flow?: number): Promise<void> {
+    if (this.#queueSet) return this.#queueSet.sendAll(packets, flow);
+    if (flow !== undefined) {
+      try {
+        checkFlow(flow);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     return this.#tx.sendAll(packets);
   }
 

@@ -95,7 +95,26 @@ export interface TuncerOptions extends CreateOptions {
    * `mtu`, `up` and the like still need CAP_NET_ADMIN.
    */
   fd?: number;
+  /**
+   * Number of queues (default 1), each an fd of its own opened and owned by a worker thread
+   * of its own, with its own rings: more than 1 makes an `IFF_MULTI_QUEUE` device (so
+   * `multiQueue` need not be given, and cannot be false) and merges the queues' packets on
+   * `packets$`, `batches$` and `recv()`. At most {@link MAX_QUEUES}, the kernel's limit. Not
+   * with `fd`. See the README's "Multi-queue interfaces".
+   */
+  queues?: number;
 }
+
+/**
+ * Most queues a multi-queue device has: the kernel's `MAX_TAP_QUEUES` (drivers/net/tun.c),
+ * beyond which attaching a queue fails with E2BIG.
+ *
+ * @example
+ * ```ts
+ * await Tuncer.create({ mode: 'tun', queues: Math.min(os.availableParallelism(), MAX_QUEUES) });
+ * ```
+ */
+export const MAX_QUEUES = 256;
 
 /**
  * Options as the interface uses them: checked, defaulted, with the rings allocated.
@@ -110,13 +129,15 @@ export interface TuncerConfig extends WorkerConfig {
   readonly timeoutMs: number;
   readonly logger: Logger | undefined;
   readonly poisonReleased: boolean;
+  /** Queues of the interface: 1, or more for a multi-queue device. */
+  readonly queues: number;
 }
 
 const OPTION_KEYS = [
   'name', 'mode', 'noPi', 'vnetHdr', 'vnetHdrSize', 'multiQueue', 'exclusive', 'oneQueue', 'noCarrier', 'persist', 'owner', 'group',
   'netns', 'mtu', 'txqueuelen', 'hwaddr', 'addresses', 'routes', 'up', 'active', 'logger', 'rxRingBytes', 'txRingBytes', 'timeoutMs', 'poisonReleased',
   'offload',
-  'fd',
+  'fd', 'queues',
 ] as const;
 
 /** Options that say how to create a device: meaningless for one adopted by `fd`. */
@@ -170,13 +191,17 @@ function checkLogger(logger: unknown): void {
 export function resolveTuncerOptions(opts: TuncerOptions): TuncerConfig {
   assertOptions(opts, 'Tuncer option', OPTION_KEYS);
   const adopted = opts.fd === undefined ? undefined : checkAdoptedFd(opts, opts.fd);
+  const queues = opts.queues ?? 1;
+  assertInt(queues, 'queues', 1, MAX_QUEUES);
+  if (queues > 1 && opts.fd !== undefined) throw new TypeError('queues adds queues to a device it creates or attaches by name; it cannot be given with fd');
+  if (queues > 1 && opts.multiQueue === false) throw new TypeError(`queues: ${queues} needs a multi-queue device: drop multiQueue: false`);
   const name = adopted?.name ?? opts.name ?? '';
   if (name !== '') assertIfname(name);
   const create: Omit<CreateOptions, 'netns'> = {
     mode: adopted?.mode ?? opts.mode ?? 'tap',
     noPi: opts.noPi ?? true,
     vnetHdr: opts.vnetHdr ?? false,
-    multiQueue: opts.multiQueue ?? false,
+    multiQueue: opts.multiQueue ?? queues > 1,
     exclusive: opts.exclusive ?? false,
     oneQueue: opts.oneQueue ?? false,
     noCarrier: opts.noCarrier ?? false,
@@ -243,6 +268,7 @@ export function resolveTuncerOptions(opts: TuncerOptions): TuncerConfig {
     timeoutMs,
     logger: opts.logger,
     poisonReleased: opts.poisonReleased ?? false,
+    queues,
     offload: opts.offload,
     ...(opts.fd !== undefined ? { adoptFd: opts.fd } : {}),
   };
