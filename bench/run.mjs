@@ -17,7 +17,7 @@ const value = (name) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const quick = flag('--quick');
-const ALL = ['rx', 'tx', 'latency', 'footprint', 'forward', 'peer', 'offload'];
+const ALL = ['rx', 'tx', 'latency', 'footprint', 'forward', 'peer', 'offload', 'mq'];
 const only = (value('--only')?.split(',') ?? ALL).filter(Boolean);
 const extra = JSON.parse(value('--opts') ?? '{}'); // scenario options, e.g. '{"n":50000,"flood":false}'
 const repeat = Number(value('--repeat') ?? (quick ? 3 : 5));
@@ -237,6 +237,15 @@ function target(id) {
   const FORWARD_TARGET = 0.8;
   const p = id.split('.');
   const atLeast = (x) => ({ text: `>= ${x.toFixed(1)} x C`, ok: (r) => r >= x });
+  // Multi-queue (issue 17): against the C reader with as many queues and threads, same run.
+  if (p[0] === 'rx' && p[1] === 'drain' && /^mq\d+$/.test(p[3] ?? '')) {
+    if (p[4] === 'scaling') return { text: '>= 1.5 x mq1', ok: (v) => v >= 1.5 };
+    if (p[4] === 'c') return undefined;
+    const ref = `rx.${p[1]}.${p[2]}.${p[3]}.c`;
+    return p[3] === 'mq2' && p[4] === 'tuncerBatch' ? { ref, ...atLeast(0.8) } : { ref, text: '(info)' };
+  }
+  if (id === 'rx.order.mq2.reordered') return { text: '= 0', ok: (v) => v === 0 };
+  if (id.startsWith('footprint.mq.rssPerQueue.')) return { text: '<= 10 MB', ok: (v) => v <= 10 };
   if (p[0] === 'rx' && p[3] !== 'c') {
     const ref = `rx.${p[1]}.${p[2]}.c`;
     if (p[1] === 'drain' && RX_DRAIN_TARGET[p[3]] !== undefined) return { ref, ...atLeast(RX_DRAIN_TARGET[p[3]]) };
