@@ -46,8 +46,10 @@ interface Slot {
   cursor: number;
   /** Parts of `batch` handed out and not yet released. */
   out: number;
-  /** Set while the source is asked for a batch. */
-  asking: AbortController | undefined;
+  /** True while the source is asked for a batch. */
+  asking: boolean;
+  /** Withdraws the ask; made anew only after it was used (one per ask would cost more than the ask). */
+  ctl: AbortController;
 }
 
 interface Waiter {
@@ -108,7 +110,7 @@ export class MergedDelivery {
 
   /** The queues to merge, once they all run. */
   setSources(sources: readonly BatchSource[]): void {
-    this.#slots = sources.map((source) => ({ source, batch: undefined, cursor: 0, out: 0, asking: undefined }));
+    this.#slots = sources.map((source) => ({ source, batch: undefined, cursor: 0, out: 0, asking: false, ctl: new AbortController() }));
     this.pump();
   }
 
@@ -190,8 +192,8 @@ export class MergedDelivery {
     this.#rejectWaiters(err);
     this.#releaseOut();
     for (const s of this.#slots) {
-      s.asking?.abort(err);
-      s.asking = undefined;
+      if (s.asking) s.ctl.abort(err);
+      s.asking = false;
       s.batch?.release();
       s.batch = undefined;
     }
@@ -237,8 +239,8 @@ export class MergedDelivery {
     }
     if (this.#closed) return;
     if (this.#canHandOut()) {
-      for (const s of this.#slots) if (s.batch === undefined && s.asking === undefined) this.#ask(s);
-    } else if (!this.#withdrawQueued && this.#slots.some((s) => s.asking !== undefined)) {
+      for (const s of this.#slots) if (s.batch === undefined && !s.asking) this.#ask(s);
+    } else if (!this.#withdrawQueued && this.#slots.some((s) => s.asking)) {
       this.#withdrawQueued = true;
       setImmediate(this.#withdraw);
     }
@@ -249,18 +251,19 @@ export class MergedDelivery {
     this.#withdrawQueued = false;
     if (this.#closed || this.#canHandOut()) return;
     for (const s of this.#slots) {
-      const ask = s.asking;
-      s.asking = undefined;
-      ask?.abort();
+      if (!s.asking) continue;
+      s.asking = false;
+      s.ctl.abort();
+      s.ctl = new AbortController();
     }
   };
 
   #ask(s: Slot): void {
-    const ask = new AbortController();
-    s.asking = ask;
-    s.source(this.#pull, ask.signal).then(
+    const signal = s.ctl.signal;
+    s.asking = true;
+    s.source(this.#pull, signal).then(
       (b) => {
-        if (s.asking === ask) s.asking = undefined;
+        if (!signal.aborted) s.asking = false;
         if (this.#closed) {
           b.release();
           return;
@@ -277,8 +280,10 @@ export class MergedDelivery {
       },
       () => {
         // Withdrawn, or the queue ended (its own exit ends the interface): ask again only if still wanted.
-        if (s.asking === ask) s.asking = undefined;
-        if (!ask.signal.aborted) return;
+        if (!signal.aborted) {
+          s.asking = false;
+          return;
+        }
         if (!this.#closed && this.#canHandOut()) this.#schedulePump();
       },
     );
