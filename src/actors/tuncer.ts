@@ -52,6 +52,12 @@ export interface TunStats extends WorkerStats {
 /**
  * Counters of one queue of a multi-queue interface: as {@link TunStats}, for that queue's
  * worker and rings (`delivered`: taken off this queue's ring). `kernelDrops` is the device's.
+ *
+ * @example
+ * ```ts
+ * const perQueue: QueueStats[] = (await tun.stats()).queues ?? [];
+ * perQueue.forEach((q, i) => console.log(`queue ${i}: ${q.rxPackets} in, ${q.txPackets} out`));
+ * ```
  */
 export type QueueStats = TunStats;
 
@@ -308,7 +314,7 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
   }
 
   /**
-   * The fd number, owned by the worker thread, while the interface runs; throws a
+   * The fd number (on a multi-queue interface, queue 0's), owned by the worker thread, while the interface runs; throws a
    * {@link TuncerClosedError} once it stops, since the number may then belong to anyone.
    * In passive mode nothing reads the fd until `recv()` is called, so packets wait in the
    * kernel's queue for `tunctl.read(tun.getfd())`.
@@ -417,7 +423,8 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
 
   /**
    * Counters: packets and bytes each way, tx errors, ring pauses, packets delivered and
-   * still queued. After the interface ended: the last counters read.
+   * still queued. After the interface ended: the last counters read. On a multi-queue
+   * interface, the totals and `queues`, each queue's own counters.
    *
    * @example
    * ```ts
@@ -622,10 +629,14 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
    * (counted in `stats().txRingFull`). The worker writes queued packets in batches; a
    * packet the kernel rejects is counted in `stats().txErrors`. Throws a
    * {@link TuncerClosedError} once the interface has ended or its worker has failed.
+   * On a multi-queue interface the packet goes to the queue of its flow (see `flowHash`), or
+   * of `flow` (an unsigned 32-bit key, `flow % queues`) if given; with one queue, `flow` is
+   * checked and changes nothing.
    *
    * @example
    * ```ts
    * if (!tun.trySend(packet)) await tun.send(packet);
+   * tun.trySend(packet, connectionId); // on a multi-queue interface: the queue of this key
    * ```
    */
   trySend(packet: Uint8Array, flow?: number): boolean {
@@ -635,7 +646,8 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
   }
 
   /**
-   * Send one packet, waiting for room in the tx ring if it is full.
+   * Send one packet, waiting for room in the tx ring if it is full (the ring of its queue,
+   * chosen as for {@link trySend}).
    *
    * @example
    * ```ts
@@ -658,7 +670,9 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
    * Queue as many packets as fit in the tx ring, in order, with one wake-up of the worker:
    * the number taken (the rest count in `stats().txRingFull`). Takes an array of packets, or
    * a received {@link PacketBatch} (copied in whole when it fits: forwarding costs one copy).
-   * Every packet is checked before any is queued.
+   * Every packet is checked before any is queued. On a multi-queue interface each packet
+   * goes to its flow's queue (all to the queue of `flow` if given), and the count is the
+   * prefix taken: it stops at the first packet whose queue is full.
    *
    * @example
    * ```ts
@@ -675,6 +689,7 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
   /**
    * Queue all packets, in order, waiting for room in the tx ring as often as needed (each
    * wait bounded by `timeoutMs`). A {@link PacketBatch} must stay unreleased until this settles.
+   * Queues are chosen as for {@link sendBatch}; each flow's packets keep their order.
    *
    * @example
    * ```ts
