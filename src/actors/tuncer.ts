@@ -17,7 +17,7 @@ import { Observable, Subject } from 'rxjs';
 import { createActor, type Actor } from 'xstate';
 import { pino, type Logger } from 'pino';
 import { PacketRing } from './packetRing.js';
-import { tuncerMachine, type TuncerExitReason } from './tuncerMachine.js';
+import { tuncerMachine, CLOSE_BOUND_MS, type TuncerExitReason } from './tuncerMachine.js';
 import { checkActive, resolveTuncerOptions, type ActiveMode, type TuncerConfig, type TuncerOptions } from './tuncerOptions.js';
 import { RxDelivery, type ModeEvent } from './rxDelivery.js';
 import { TxQueue } from './txQueue.js';
@@ -130,6 +130,8 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
   #queueSet: QueueSet | undefined;
   /** The other queues are being ended (or have ended). */
   #queuesEnding: Promise<void> | undefined;
+  /** `create` is attaching the other queues: it, not a queue's exit, decides how a failure ends. */
+  #attaching = false;
   /** This queue's index; queues other than 0 are internal to queue 0's interface. */
   #queueIndex = 0;
   readonly #events = new Subject<TunEvent>();
@@ -252,12 +254,19 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
       extra.push(q);
     }
     this.#extra = extra;
+    this.#attaching = true;
     for (const q of extra) void q.exit.then((reason) => this.#queueEnded(q, reason));
     const started = await Promise.allSettled(extra.map((q) => q.#startedP));
+    this.#attaching = false;
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed || this.#state === 'stopping' || this.#state === 'stopped' || this.#state === 'failed') {
+    const gone = extra.find((q) => q.#state !== 'active' && q.#state !== 'passive');
+    if (failed || gone || this.#actor.getSnapshot().status !== 'active' || !this.#actor.getSnapshot().matches({ alive: 'running' })) {
+      // As a failed start does: queue 0's worker undoes what it made (a device it created
+      // persistent is un-persisted) and closes its fd, then every queue is ended.
+      await this.#link.call('abandon', [], Math.min(this.#cfg.timeoutMs, CLOSE_BOUND_MS)).catch(() => undefined);
       await this.kill();
-      throw failed ? failed.reason : this.#closedError();
+      const reason = this.#actor.getSnapshot().context.reason;
+      throw failed ? failed.reason : gone ? new Error(`queue ${gone.#queueIndex} of ${this.#name} ended while starting`) : reason instanceof Error ? reason : this.#closedError();
     }
     const all = [this as Tuncer, ...extra];
     this.#queueSet = new QueueSet(
@@ -276,7 +285,7 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
 
   /** Another queue ended: unless this interface is ending anyway, it fails with that queue. */
   #queueEnded(q: Tuncer, reason: TuncerExitReason): void {
-    if (this.#queuesEnding) return;
+    if (this.#queuesEnding || this.#attaching) return;
     const why = reason instanceof Error ? reason.message : `it ended (${reason})`;
     const error = new Error(`queue ${q.#queueIndex} of ${this.#name} failed: ${why}`, { cause: reason instanceof Error ? reason : undefined });
     if (this.#actor.getSnapshot().status === 'active') this.#actor.send({ type: 'FAILED', error });
