@@ -1,8 +1,9 @@
 /*
- * udpflows DST_IP PORT FLOWS PAYLOAD COUNT: send COUNT UDP datagrams with sendmmsg (batches of
+ * udpflows DST_IP PORT FLOWS PAYLOAD COUNT [SRC_PORT]: send COUNT UDP datagrams with sendmmsg (batches of
  * 64), round-robin over FLOWS flows (destination ports PORT..PORT+FLOWS-1). The first 8 payload
  * bytes carry the flow index and that flow's sequence number (big-endian u32 each), so a reader
- * can check that no flow was reordered. PAYLOAD is at least 8.
+ * can check that no flow was reordered. PAYLOAD is at least 8. With SRC_PORT the socket is bound
+ * to it, so every run sends the same 5-tuples (and the kernel puts them on the same queues).
  */
 #include "tunbench.h"
 #include <arpa/inet.h>
@@ -22,6 +23,12 @@ int main(int argc, char **argv) {
   if (s < 0) die("socket");
   int big = 64 << 20;
   setsockopt(s, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big);
+  if (argc > 6) {
+    int one = 1;
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in src = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[6])) };
+    if (bind(s, (struct sockaddr *)&src, sizeof src) < 0) die("bind");
+  }
   enum { B = 64 };
   static uint8_t bufs[B][65536];
   struct sockaddr_in *dst = calloc((size_t)flows, sizeof *dst);
