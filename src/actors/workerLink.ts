@@ -175,7 +175,8 @@ export class WorkerLink {
         );
         return;
       case 'TERMINATE':
-        void this.#worker?.terminate();
+        // Once booted: a thread cut short while it loads its modules leaks their fds.
+        if (this.#worker) workerPool.end(this.#worker);
     }
   }
 
@@ -218,6 +219,6 @@ export class WorkerLink {
   dispose(): void {
     this.#send = () => {};
     // Only reached with a live thread if the machine itself was stopped from outside.
-    void this.#worker?.terminate();
+    if (this.#worker) workerPool.end(this.#worker);
   }
 }
