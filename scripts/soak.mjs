@@ -43,6 +43,19 @@ defaults: ${Object.entries(DEFAULTS).map(([k, v]) => `${k}=${v ?? '64×lanes'}`)
 
 const threads = () => readdirSync('/proc/self/task').length;
 const openFds = () => readdirSync('/proc/self/fd').length;
+/** fd → what it refers to, for naming what leaked. */
+function fdTable() {
+  const t = new Map();
+  for (const f of readdirSync('/proc/self/fd')) {
+    try {
+      t.set(f, readlinkSync(`/proc/self/fd/${f}`));
+    } catch {
+      /* the directory's own fd */
+    }
+  }
+  return t;
+}
+const fdDiff = (a, b) => [...b].filter(([f, what]) => a.get(f) !== what).map(([f, what]) => `+${f} ${what}`).concat([...a].filter(([f, what]) => b.get(f) !== what).map(([f, what]) => `-${f} ${what}`));
 const tunDevices = () => readdirSync('/sys/class/net').filter((d) => existsSync(`/sys/class/net/${d}/tun_flags`)).sort();
 const devExists = (d) => existsSync(`/sys/class/net/${d}`);
 const rssMiB = () => process.memoryUsage().rss / 2 ** 20;
@@ -139,7 +152,7 @@ export async function runSoak(lib, options = {}, log = () => {}) {
   await sleep(100);
   gc();
   await sleep(50);
-  const base = { fds: openFds(), threads: threads(), devs: tunDevices(), rss: rssMiB(), memory: memory() };
+  const base = { fds: openFds(), threads: threads(), devs: tunDevices(), rss: rssMiB(), memory: memory(), table: fdTable() };
   log(`baseline: ${base.fds} fds, ${base.threads} threads, ${base.devs.length} TUN/TAP devices, RSS ${base.rss.toFixed(1)} MiB`);
   let rssPeak = base.rss;
 
@@ -352,6 +365,7 @@ export async function runSoak(lib, options = {}, log = () => {}) {
   const leftDevs = end.devs.filter((d) => !base.devs.includes(d));
   const leaks = {
     fds: end.fds - base.fds,
+    fdsChanged: fdDiff(base.table, fdTable()).slice(0, 40),
     threads: end.threads - base.threads,
     devices: leftDevs,
     rssGrowthMiB: Number((end.rss - base.rss).toFixed(1)),
@@ -458,6 +472,7 @@ async function main() {
         `${r.leaks.rssAfterFirstHalfMiB} MiB over the first half's peak, bound ${r.options.rssTrendMiB}; peak ${r.end.rssPeakMiB} MiB)`,
       `  RSS every ${r.options.sampleEvery} cycles (after GC): ${r.rssSamples.map(([c, m]) => `${c}: ${m}`).join(', ')} MiB (MALLOC_ARENA_MAX ${r.env.MALLOC_ARENA_MAX ?? 'unset'}, ${r.env.spares} spare${r.env.spares === 1 ? '' : 's'})`,
       `  JS heap ${r.baseline.memory.heapUsed} → ${r.end.memory.heapUsed} MiB, array buffers ${r.baseline.memory.arrayBuffers} → ${r.end.memory.arrayBuffers} MiB`,
+      ...(r.leaks.fds !== 0 ? [`  fds that differ: ${r.leaks.fdsChanged.join(', ')}`] : []),
       ...(r.errors.length ? ['  errors:', ...r.errors.map((e) => `    ${e}`)] : []),
     ].join('\n'),
   );
