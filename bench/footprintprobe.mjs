@@ -2,9 +2,10 @@
 // Creates K idle tun Tuncers one after another (timing each create until ready, each with a
 // warm spare worker: the pool is warmed, untimed, before each), measures the resident set
 // before and after (the pool's spare counted in "after"), then destroys them (timing each).
-// Prints one JSON line.
+// Then, for comparison with destroy, K plain tun fds made with tunctl in this thread and
+// closed (timing each close(): the kernel unregisters the device there). Prints one JSON line.
 import { loadLib } from './lib.mjs';
-const { Tuncer, warmWorkerPool, configureWorkerPool } = await loadLib();
+const { Tuncer, warmWorkerPool, configureWorkerPool, tunctl } = await loadLib();
 configureWorkerPool?.({ spares: 1 });
 
 const k = Number(process.argv[2]);
@@ -37,7 +38,14 @@ try {
     destroy.push(now() - t0);
   }
   const rss2 = await settle();
-  console.log(JSON.stringify({ k, rss0, rss1, rss2, perIfMB: (rss1 - rss0) / k / 2 ** 20, create, destroy }));
+  const kernelClose = [];
+  for (let i = 0; i < k; i++) {
+    const { fd } = tunctl.create(`bfp${i}`, { mode: 'tun' });
+    const t0 = now();
+    tunctl.close(fd);
+    kernelClose.push(now() - t0);
+  }
+  console.log(JSON.stringify({ k, rss0, rss1, rss2, perIfMB: (rss1 - rss0) / k / 2 ** 20, create, destroy, kernelClose }));
 } finally {
   await Promise.allSettled(tuns.map((t) => t.destroy()));
 }

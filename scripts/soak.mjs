@@ -33,15 +33,29 @@ export const DEFAULTS = Object.freeze({
   rssBoundMiB: undefined, // allowed growth of RSS from start to end, after GC: default 64 MiB per lane (see docs/RELIABILITY.md)
   rssTrendMiB: 64, // allowed growth of RSS from the peak of the first half of the run to the end, after GC
   heapBoundMiB: 16, // allowed growth of the JS heap (used) from start to end, after GC
-  sampleEvery: 100, // jobs between RSS samples (each after a GC)
+  sampleEvery: 500, // create/destroy cycles between RSS samples (each after a GC)
+  warmup: 30, // create/destroy cycles, one at a time, before the baseline is taken
 });
 
 const usage = `usage: node scripts/soak.mjs [--cycles N] [--faults N] [--kills N] [--storms N] [--lanes N]
-                             [--burst N] [--rss-bound MiB] [--rss-trend MiB] [--sample-every N] [--json FILE] [--no-build] [--quiet]
+                             [--burst N] [--rss-bound MiB] [--rss-trend MiB] [--sample-every N] [--warmup N] [--json FILE] [--no-build] [--quiet]
 defaults: ${Object.entries(DEFAULTS).map(([k, v]) => `${k}=${v ?? '64×lanes'}`).join(' ')}`;
 
 const threads = () => readdirSync('/proc/self/task').length;
 const openFds = () => readdirSync('/proc/self/fd').length;
+/** fd → what it refers to, for naming what leaked. */
+function fdTable() {
+  const t = new Map();
+  for (const f of readdirSync('/proc/self/fd')) {
+    try {
+      t.set(f, readlinkSync(`/proc/self/fd/${f}`));
+    } catch {
+      /* the directory's own fd */
+    }
+  }
+  return t;
+}
+const fdDiff = (a, b) => [...b].filter(([f, what]) => a.get(f) !== what).map(([f, what]) => `+${f} ${what}`).concat([...a].filter(([f, what]) => b.get(f) !== what).map(([f, what]) => `-${f} ${what}`));
 const tunDevices = () => readdirSync('/sys/class/net').filter((d) => existsSync(`/sys/class/net/${d}/tun_flags`)).sort();
 const devExists = (d) => existsSync(`/sys/class/net/${d}`);
 const rssMiB = () => process.memoryUsage().rss / 2 ** 20;
@@ -97,6 +111,18 @@ export async function runSoak(lib, options = {}, log = () => {}) {
   // (rssTrendMiB) is the one that catches a leak.
   o.rssBoundMiB ??= 64 * o.lanes;
   const { Tuncer, Supervisor, tuncerChild, tunctl, buildIcmp4EchoRequest } = lib;
+  // The worker pool's spares are part of every count: compare them in its steady state (spares
+  // booted, none booting, none let go still exiting), as test/helpers/kernel.ts does.
+  const steady = lib.warmWorkerPool ?? (async () => {});
+  const untilSteady = async (cond, ms) => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      await steady();
+      if (cond()) return true;
+      if (Date.now() > deadline) return false;
+      await sleep(20);
+    }
+  };
   const gc = getGc();
   const errors = [];
   const fail = (what) => {
@@ -119,13 +145,14 @@ export async function runSoak(lib, options = {}, log = () => {}) {
     return t;
   };
 
-  // Warm-up: load the addon, start one worker, start the libuv threadpool, before measuring.
-  await (await Tuncer.create({ mode: 'tun' })).destroy();
+  // Warm-up: load the addon, start workers, start the libuv threadpool, before measuring.
+  for (let i = 0; i < Math.max(1, o.warmup); i++) await (await Tuncer.create({ mode: 'tun' })).destroy();
   await import('node:fs/promises').then((fs) => fs.readFile('/proc/self/status'));
+  await steady();
   await sleep(100);
   gc();
   await sleep(50);
-  const base = { fds: openFds(), threads: threads(), devs: tunDevices(), rss: rssMiB(), memory: memory() };
+  const base = { fds: openFds(), threads: threads(), devs: tunDevices(), rss: rssMiB(), memory: memory(), table: fdTable() };
   log(`baseline: ${base.fds} fds, ${base.threads} threads, ${base.devs.length} TUN/TAP devices, RSS ${base.rss.toFixed(1)} MiB`);
   let rssPeak = base.rss;
 
@@ -182,7 +209,7 @@ export async function runSoak(lib, options = {}, log = () => {}) {
   }
   let next = 0;
   let jobNo = 0;
-  const samples = []; // RSS after GC every `sampleEvery` jobs
+  const samples = []; // RSS after GC every `sampleEvery` cycles
 
   async function lane(net) {
     for (;;) {
@@ -205,12 +232,12 @@ export async function runSoak(lib, options = {}, log = () => {}) {
           /* reported */
         }
       }
-      if (n % o.sampleEvery === o.sampleEvery - 1) {
+      if (kind === 'cycle' && stats.cycles >= (samples.length + 1) * o.sampleEvery) {
         gc();
         const rss = rssMiB();
         rssPeak = Math.max(rssPeak, rss);
-        samples.push({ job: n + 1, rss });
-        log(`${n + 1}/${jobs.length} jobs, ${stats.received} packets received, RSS ${rss.toFixed(1)} MiB after GC, ${threads()} threads`);
+        samples.push({ cycle: stats.cycles, job: n + 1, rss });
+        log(`${stats.cycles} cycles (${n + 1}/${jobs.length} jobs, ${stats.storms.injected} supervised crashes), ${stats.received} packets received, RSS ${rss.toFixed(1)} MiB after GC (${(rss - base.rss >= 0 ? '+' : '') + (rss - base.rss).toFixed(1)}), ${threads()} threads`);
       }
     }
   }
@@ -326,7 +353,7 @@ export async function runSoak(lib, options = {}, log = () => {}) {
   await new Promise((resolve) => sock.close(resolve));
 
   // ---- what is left ----
-  const settled = await until(() => openFds() === base.fds && threads() === base.threads && tunDevices().join() === base.devs.join(), 10_000);
+  const settled = await untilSteady(() => openFds() === base.fds && threads() === base.threads && tunDevices().join() === base.devs.join(), 10_000);
   for (let i = 0; i < 5 && collected < made; i++) {
     gc();
     await sleep(100);
@@ -338,12 +365,13 @@ export async function runSoak(lib, options = {}, log = () => {}) {
   const leftDevs = end.devs.filter((d) => !base.devs.includes(d));
   const leaks = {
     fds: end.fds - base.fds,
+    fdsChanged: fdDiff(base.table, fdTable()).slice(0, 40),
     threads: end.threads - base.threads,
     devices: leftDevs,
     rssGrowthMiB: Number((end.rss - base.rss).toFixed(1)),
     // Leak-sensitive: a per-job leak grows RSS between the middle and the end; allocator
     // retention after a concurrency peak does not.
-    rssAfterFirstHalfMiB: Number((end.rss - Math.max(base.rss, ...samples.filter((x) => x.job <= jobs.length / 2).map((x) => x.rss))).toFixed(1)),
+    rssAfterFirstHalfMiB: Number((end.rss - Math.max(base.rss, ...samples.filter((x) => x.cycle <= o.cycles / 2).map((x) => x.rss))).toFixed(1)),
     heapGrowthMiB: Number((end.memory.heapUsed - base.memory.heapUsed).toFixed(1)),
     interfacesNotCollected: made - collected,
   };
@@ -363,7 +391,8 @@ export async function runSoak(lib, options = {}, log = () => {}) {
     baseline: { fds: base.fds, threads: base.threads, devices: base.devs.length, rssMiB: Number(base.rss.toFixed(1)), memory: base.memory },
     end: { fds: end.fds, threads: end.threads, devices: end.devs.length, rssMiB: Number(end.rss.toFixed(1)), rssPeakMiB: Number(rssPeak.toFixed(1)), memory: end.memory },
     leaks,
-    rssSamples: samples.map((x) => [x.job, Number(x.rss.toFixed(1))]),
+    rssSamples: samples.map((x) => [x.cycle, Number(x.rss.toFixed(1))]),
+    env: { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? null, spares: lib.workerPoolSpares ?? null },
     errors,
   };
 }
@@ -373,7 +402,7 @@ export async function runSoak(lib, options = {}, log = () => {}) {
 function parseArgs(argv) {
   const o = {};
   const flags = { build: true, quiet: false, json: undefined };
-  const names = { '--cycles': 'cycles', '--faults': 'faults', '--kills': 'kills', '--storms': 'storms', '--lanes': 'lanes', '--burst': 'burst', '--rss-bound': 'rssBoundMiB', '--rss-trend': 'rssTrendMiB', '--sample-every': 'sampleEvery' };
+  const names = { '--cycles': 'cycles', '--faults': 'faults', '--kills': 'kills', '--storms': 'storms', '--lanes': 'lanes', '--burst': 'burst', '--rss-bound': 'rssBoundMiB', '--rss-trend': 'rssTrendMiB', '--sample-every': 'sampleEvery', '--warmup': 'warmup' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--help' || a === '-h') {
@@ -422,10 +451,12 @@ async function main() {
     process.exit(2);
   }
   const dist = (p) => pathToFileURL(join(root, 'dist', p)).href;
-  const { Tuncer, Supervisor, tuncerChild, tunctl } = await import(dist('index.js'));
+  const { Tuncer, Supervisor, tuncerChild, tunctl, warmWorkerPool, configureWorkerPool } = await import(dist('index.js'));
+  if (process.env.TUNCTL_SOAK_SPARES !== undefined) configureWorkerPool({ spares: Number(process.env.TUNCTL_SOAK_SPARES) });
   const { buildIcmp4EchoRequest } = await import(dist('packet/icmpEcho.js'));
   const log = flags.quiet ? () => {} : (line) => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}`);
-  const report = await runSoak({ Tuncer, Supervisor, tuncerChild, tunctl, buildIcmp4EchoRequest }, o, log);
+  const { workerPool } = await import(dist('actors/workerPool.js'));
+  const report = await runSoak({ Tuncer, Supervisor, tuncerChild, tunctl, buildIcmp4EchoRequest, warmWorkerPool, workerPoolSpares: workerPool.spares }, o, log);
   if (flags.json) writeFileSync(flags.json, `${JSON.stringify(report, null, 2)}\n`);
   const r = report;
   console.log(
@@ -439,7 +470,9 @@ async function main() {
       `  interface objects: ${r.interfaces.made} made, ${r.interfaces.collected} garbage-collected`,
       `  RSS after GC ${r.baseline.rssMiB} → ${r.end.rssMiB} MiB (growth ${r.leaks.rssGrowthMiB} MiB, bound ${r.options.rssBoundMiB}; ` +
         `${r.leaks.rssAfterFirstHalfMiB} MiB over the first half's peak, bound ${r.options.rssTrendMiB}; peak ${r.end.rssPeakMiB} MiB)`,
+      `  RSS every ${r.options.sampleEvery} cycles (after GC): ${r.rssSamples.map(([c, m]) => `${c}: ${m}`).join(', ')} MiB (MALLOC_ARENA_MAX ${r.env.MALLOC_ARENA_MAX ?? 'unset'}, ${r.env.spares} spare${r.env.spares === 1 ? '' : 's'})`,
       `  JS heap ${r.baseline.memory.heapUsed} → ${r.end.memory.heapUsed} MiB, array buffers ${r.baseline.memory.arrayBuffers} → ${r.end.memory.arrayBuffers} MiB`,
+      ...(r.leaks.fds !== 0 ? [`  fds that differ: ${r.leaks.fdsChanged.join(', ')}`] : []),
       ...(r.errors.length ? ['  errors:', ...r.errors.map((e) => `    ${e}`)] : []),
     ].join('\n'),
   );

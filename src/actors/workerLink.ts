@@ -223,11 +223,12 @@ export class WorkerLink {
   }
 
   /**
-   * End the thread; its teardown closes the fd at any moment from now on, so first close the
-   * tx ring, which ends the main thread's direct writes on that fd (TxQueue).
+   * End the thread (once booted: a thread cut short while it loads its modules leaks their
+   * fds). Its teardown closes the fd at any moment from then on, so first close the tx ring,
+   * which ends the main thread's direct writes on that fd (TxQueue).
    */
   #terminate(): void {
     new PacketRing(this.#config.tx).close();
-    void this.#worker?.terminate();
+    if (this.#worker) workerPool.end(this.#worker);
   }
 }

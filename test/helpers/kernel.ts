@@ -94,6 +94,33 @@ export function outsidePid(kind: 'mnt' | 'net'): number | undefined {
   return undefined;
 }
 
+/** Number of threads of this process (each worker thread is one, a pool's spares included). */
+export function threadCount(): number {
+  return readdirSync('/proc/self/task').length;
+}
+
+/**
+ * The worker pool in its steady state: its spares booted, none booting, none it let go still
+ * exiting (`workerPool.warm()`). Counts of fds and threads taken then are comparable.
+ */
+export function poolSteady(): Promise<void> {
+  return workerPool.warm();
+}
+
+/**
+ * Wait up to `ms` for `cond`, each time with the pool steady first (see {@link poolSteady}):
+ * a count compared while a spare boots in the background would differ by the spare.
+ */
+export async function untilSteady(cond: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    await poolSteady();
+    if (cond()) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** Number of open fds of this process. */
 export function openFds(): number {
   return readdirSync('/proc/self/fd').length;
@@ -105,28 +132,63 @@ export function ipAddrs(dev: string): { family: string; local: string; prefixlen
   return out[0]?.addr_info ?? [];
 }
 
+/** This process's open fds and what each refers to (`/proc/self/fd/N`'s link). */
+export function fdTable(): Map<number, string> {
+  const table = new Map<number, string>();
+  for (const f of readdirSync('/proc/self/fd')) {
+    try {
+      table.set(Number(f), readlinkSync(`/proc/self/fd/${f}`));
+    } catch {
+      table.set(Number(f), '?'); // closed between the listing and the read: the directory's own fd
+    }
+  }
+  return table;
+}
+
+/** What differs between two fd tables, for a failure message: `+12 socket:[…]`, `-7 /dev/net/tun`. */
+export function fdDiff(before: Map<number, string>, after: Map<number, string>): string {
+  const out: string[] = [];
+  for (const [fd, what] of after) if (before.get(fd) !== what) out.push(`+${fd} ${what}`);
+  for (const [fd, what] of before) if (after.get(fd) !== what) out.push(`-${fd} ${what}`);
+  return out.join(', ');
+}
+
 /** What a test starts from: open fds and TUN/TAP devices. */
 export interface LeakBaseline {
   fds: number;
   devs: string[];
+  table: Map<number, string>;
 }
 
-/** Take the fds and devices a test starts from. */
-export function leakBaseline(): LeakBaseline {
-  return { fds: openFds(), devs: tunDevices() };
+/**
+ * Take the fds and devices a test starts from, with the worker pool in its steady state: its
+ * spares booted, none booting, no worker it let go still exiting. The pool's share of the
+ * count is then its spares, 4 fds each (a thread's event loop: epoll, eventfd, a pipe's two
+ * ends); {@link expectNoLeak} waits for the same state, so the two compare like with like.
+ */
+export async function leakBaseline(): Promise<LeakBaseline> {
+  await workerPool.warm();
+  const table = fdTable();
+  return { fds: table.size, devs: tunDevices(), table };
 }
 
 /**
  * Everything back where it started: the same fds and devices. Workers end asynchronously,
- * so wait up to 3 s for them before asserting.
+ * and the pool boots a replacement spare in the background, so wait (up to 3 s) for the pool
+ * to be back in its steady state (see {@link leakBaseline}) and the counts to match before
+ * asserting. Nothing is excused: an fd left open
+ * by the main thread, by an interface's worker or by a worker kept as a spare is one more
+ * than at the start.
  */
 export async function expectNoLeak(baseline: LeakBaseline): Promise<void> {
   const deadline = Date.now() + 3000;
-  while (Date.now() < deadline && (openFds() !== baseline.fds || tunDevices().join() !== baseline.devs.join())) {
+  for (;;) {
+    await workerPool.warm();
+    if (Date.now() >= deadline || (openFds() === baseline.fds && tunDevices().join() === baseline.devs.join())) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   expect(tunDevices()).toEqual(baseline.devs);
-  expect(openFds()).toBe(baseline.fds);
+  expect(openFds(), `fds: ${fdDiff(baseline.table, fdTable())}`).toBe(baseline.fds);
 }
 
 /**
@@ -136,8 +198,8 @@ export async function expectNoLeak(baseline: LeakBaseline): Promise<void> {
 export function liveInterfaces<T extends { destroy(): Promise<void> }>(): T[] {
   const live: T[] = [];
   let baseline: LeakBaseline;
-  beforeEach(() => {
-    baseline = leakBaseline();
+  beforeEach(async () => {
+    baseline = await leakBaseline();
   });
   afterEach(async () => {
     await Promise.all(live.splice(0).map((t) => t.destroy()));

@@ -13,7 +13,7 @@ import { Supervisor, Tuncer, TuncerClosedError, tuncerChild, type SupervisorEven
 import { buildIcmp4EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.js';
 import { ipPacket } from '../../src/packet/ipPacket.js';
 import { parseUdp } from '../../src/packet/udp.js';
-import { describeKernel, devExists, ifname, openFds, tunDevices } from '../helpers/kernel.js';
+import { describeKernel, devExists, ifname, openFds, poolSteady, tunDevices, untilSteady } from '../helpers/kernel.js';
 import { bounded } from '../helpers/bounded.js';
 
 const threads = (): number => readdirSync('/proc/self/task').length;
@@ -80,7 +80,7 @@ function quiet(t: Tuncer): void {
 describeKernel('concurrency', () => {
   beforeAll(async () => {
     await (await Tuncer.create({ mode: 'tun' })).destroy();
-    await sleep(50);
+    await poolSteady();
     baseline = { fds: openFds(), devs: tunDevices(), threads: threads() };
     sock = createSocket('udp4');
     await new Promise<void>((resolve) => sock.bind(0, resolve));
@@ -345,7 +345,7 @@ describeKernel('concurrency', () => {
           expect((waited as { value: string }).value, 'a pending handle.recv must end when the supervisor does').not.toBe('TimeoutError');
           await expect(bounded(sup.whenRunning('c1'), 1000, 'whenRunning after the end')).resolves.toMatchObject({ ok: false });
           expect(await until(() => names.every((n) => !devExists(n)), 3000), `devices left: ${names.filter(devExists).join(', ')}`).toBe(true);
-          expect(await until(() => threads() === baseline.threads, 3000), `threads ${threads()} vs ${baseline.threads}`).toBe(true);
+          expect(await untilSteady(() => threads() === baseline.threads, 3000), `threads ${threads()} vs ${baseline.threads}`).toBe(true);
         },
       ),
       { numRuns: 16 },
@@ -355,7 +355,7 @@ describeKernel('concurrency', () => {
   it('leaves fds, devices and worker threads as it found them', async () => {
     await new Promise<void>((resolve) => sock.close(() => resolve())); // opened after the baseline was taken
     sockClosed = true;
-    await until(() => openFds() === baseline.fds && tunDevices().join() === baseline.devs.join() && threads() === baseline.threads, 5000);
+    await untilSteady(() => openFds() === baseline.fds && tunDevices().join() === baseline.devs.join() && threads() === baseline.threads, 5000);
     expect(tunDevices()).toEqual(baseline.devs);
     expect(openFds()).toBe(baseline.fds);
     expect(threads()).toBe(baseline.threads);

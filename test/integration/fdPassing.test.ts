@@ -32,10 +32,10 @@ async function rejection(p: Promise<unknown>): Promise<TunError> {
 }
 
 describeKernel('fd passing over a Unix socket (SCM_RIGHTS)', () => {
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tunctl-fd-'));
     path = join(dir, 'tun.sock');
-    baseline = leakBaseline();
+    baseline = await leakBaseline();
   });
   afterEach(async () => {
     await expectNoLeak(baseline);

@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Tuncer, TunError, tunctl, type TuncerOptions } from '../../src/index.js';
 import { parseIp } from '../../src/packet/ipAddress.js';
 import { buildIcmp4EchoRequest } from '../../src/packet/icmpEcho.js';
-import { describeKernel, devExists, ifname, openFds, sh, sysfs, tunDevices } from '../helpers/kernel.js';
+import { describeKernel, devExists, ifname, openFds, poolSteady, sh, sysfs, tunDevices, untilSteady } from '../helpers/kernel.js';
 import { bounded } from '../helpers/bounded.js';
 
 const MAX_PACKET = 65535 + 16;
@@ -141,7 +141,7 @@ describeKernel('fuzzing against the kernel', () => {
     // Warm up what stays loaded for the life of the process (the addon, a first worker).
     const t = await Tuncer.create({ mode: 'tun' });
     await t.destroy();
-    await sleep(50);
+    await poolSteady();
     baseline = { fds: openFds(), devs: tunDevices(), threads: threads() };
   });
 
@@ -500,9 +500,7 @@ describeKernel('fuzzing against the kernel', () => {
   });
 
   it('leaves fds, devices and worker threads as it found them', async () => {
-    const deadline = Date.now() + 5000;
-    const same = (): boolean => openFds() === baseline.fds && tunDevices().join() === baseline.devs.join() && threads() === baseline.threads;
-    while (Date.now() < deadline && !same()) await sleep(20);
+    await untilSteady(() => openFds() === baseline.fds && tunDevices().join() === baseline.devs.join() && threads() === baseline.threads, 5000);
     const left = tunDevices();
     expect(left, `devices left: ${left.filter((d) => !baseline.devs.includes(d)).join(', ')}`).toEqual(baseline.devs);
     expect(openFds()).toBe(baseline.fds);

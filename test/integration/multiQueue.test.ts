@@ -10,14 +10,14 @@ import { MAX_QUEUES } from '../../src/actors/tuncerOptions.js';
 import { flowHash } from '../../src/actors/flowHash.js';
 import { buildIcmp4EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.js';
 import { buildUdp4, parseUdp } from '../../src/packet/udp.js';
-import { describeKernel, devExists, expectNoLeak, ifname, leakBaseline, openFds, sysfs, tunDevices, type LeakBaseline } from '../helpers/kernel.js';
+import { describeKernel, devExists, expectNoLeak, ifname, leakBaseline, openFds, poolSteady, sysfs, tunDevices, untilSteady, type LeakBaseline } from '../helpers/kernel.js';
 
 const live: Tuncer[] = [];
 const sockets: Socket[] = [];
 const sups: Supervisor<Tuncer, TuncerHandle>[] = [];
 let baseline: LeakBaseline;
-beforeEach(() => {
-  baseline = leakBaseline();
+beforeEach(async () => {
+  baseline = await leakBaseline();
 });
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.close();
@@ -296,12 +296,12 @@ describeKernel('multi-queue interfaces against the kernel', () => {
     const held = [tunctl.create(name, { mode: 'tun', multiQueue: true })];
     try {
       for (let i = 1; i < MAX_QUEUES - 2; i++) held.push(tunctl.create(name, { mode: 'tun', multiQueue: true }));
+      await poolSteady(); // a spare booting in the background would count
       const fds = openFds();
       const err = await Tuncer.create({ mode: 'tun', name, queues: 3 }).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'E2BIG', syscall: expect.any(String), ifname: expect.any(String) });
       // Queues 0 and 1 had attached: both closed again, every worker gone.
-      const deadline = Date.now() + 3000;
-      while (openFds() !== fds && Date.now() < deadline) await sleep(20);
+      await untilSteady(() => openFds() === fds, 3000);
       expect(openFds()).toBe(fds);
       expect(queueDirs(name).filter((d) => d.startsWith('rx-'))).toHaveLength(MAX_QUEUES - 2); // only the held ones
     } finally {

@@ -83,8 +83,8 @@ async function otherNetns(): Promise<{ path: string; holder: ChildProcess }> {
 }
 
 let baseline: LeakBaseline;
-beforeAll(() => {
-  baseline = leakBaseline();
+beforeAll(async () => {
+  baseline = await leakBaseline();
 });
 
 describeKernel('rtnetlink against the kernel', () => {
@@ -265,16 +265,16 @@ describeKernel('rtnetlink against the kernel', () => {
 
   it('linkEvents is an Observable whose subscription owns its socket', async () => {
     const name = tun();
-    const before = leakBaseline().fds;
+    const before = (await leakBaseline()).fds;
     const got = firstValueFrom(linkEvents({ link: name, kinds: ['link'] }).pipe(filter((e) => e.type === 'link' && e.mtu === 1400)));
     sh('ip', ['link', 'set', name, 'mtu', '1400']);
     expect(await got).toMatchObject({ type: 'link', name, mtu: 1400 });
-    expect(leakBaseline().fds).toBe(before); // firstValueFrom unsubscribed: the socket is closed
+    expect((await leakBaseline()).fds).toBe(before); // firstValueFrom unsubscribed: the socket is closed
     expect(() => linkEvents({ kinds: ['neigh' as 'link'] })).toThrow(RangeError);
     let failure: unknown;
     linkEvents({ link: 'nx0nosuch' }).subscribe({ error: (e: unknown) => (failure = e) });
     expect(failure).toMatchObject({ code: 'ENODEV' });
-    expect(leakBaseline().fds).toBe(before);
+    expect((await leakBaseline()).fds).toBe(before);
   });
 
   it('runs in the namespace at a path: addresses, routes, links and events there, nothing here', async () => {
@@ -302,7 +302,7 @@ describeKernel('rtnetlink against the kernel', () => {
 
   it('a worker thread watches its own namespace; terminating it closes the socket', async () => {
     const name = tun();
-    const before = leakBaseline().fds;
+    const before = (await leakBaseline()).fds;
     const index = new URL('../../dist/index.js', import.meta.url).href;
     const w = new Worker(
       `const { parentPort, workerData } = require('node:worker_threads');
@@ -325,7 +325,7 @@ describeKernel('rtnetlink against the kernel', () => {
     } finally {
       await w.terminate();
     }
-    expect(leakBaseline().fds).toBe(before); // the env cleanup hook closed the worker's netlink socket
+    expect((await leakBaseline()).fds).toBe(before); // the env cleanup hook closed the worker's netlink socket
   });
 
   it('leaves fds and devices as it found them', async () => {

@@ -15,8 +15,8 @@ const opened: number[] = [];
 const live: Tuncer[] = [];
 const children: ChildProcess[] = [];
 let baseline: LeakBaseline;
-beforeEach(() => {
-  baseline = leakBaseline();
+beforeEach(async () => {
+  baseline = await leakBaseline();
 });
 afterEach(async () => {
   for (const fd of opened.splice(0)) tunctl.close(fd);

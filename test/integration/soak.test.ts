@@ -9,7 +9,7 @@
  * collected, and memory within the stated bounds.
  */
 import { expect, it } from 'vitest';
-import { Supervisor, Tuncer, tuncerChild, tunctl } from '../../src/index.js';
+import { Supervisor, Tuncer, tuncerChild, tunctl, warmWorkerPool } from '../../src/index.js';
 import { buildIcmp4EchoRequest } from '../../src/packet/icmpEcho.js';
 import { describeKernel } from '../helpers/kernel.js';
 
@@ -31,12 +31,12 @@ interface SoakReport {
 type RunSoak = (lib: unknown, options: Record<string, number>, log?: (line: string) => void) => Promise<SoakReport>;
 
 /** CI size; the bounds are those of the full run: 64 MiB of RSS per lane, 64 MiB of trend, 16 MiB of heap (docs/RELIABILITY.md says why). */
-const CI = { cycles: 128, faults: 24, kills: 16, storms: 15, lanes: 6, burst: 8, sampleEvery: 16, rssBoundMiB: 64 * 6, rssTrendMiB: 64, heapBoundMiB: 16 };
+const CI = { cycles: 128, faults: 24, kills: 16, storms: 15, lanes: 6, burst: 8, sampleEvery: 16, warmup: 3, rssBoundMiB: 64 * 6, rssTrendMiB: 64, heapBoundMiB: 16 };
 
 describeKernel('soak (CI size)', () => {
   it(`${CI.cycles} cycles, ${CI.faults} crashes, ${CI.kills} kills, ${CI.storms} supervised crashes under flood: nothing leaks`, async () => {
     const { runSoak } = (await import(new URL('../../scripts/soak.mjs', import.meta.url).pathname)) as { runSoak: RunSoak };
-    const r = await runSoak({ Tuncer, Supervisor, tuncerChild, tunctl, buildIcmp4EchoRequest }, CI);
+    const r = await runSoak({ Tuncer, Supervisor, tuncerChild, tunctl, buildIcmp4EchoRequest, warmWorkerPool }, CI);
     console.log(
       `[soak] ${r.durationS} s: ${r.cycles} cycles over ${r.variantsCovered} variants, crashes ${r.faults.throw}/${r.faults.exit}/${r.faults.hang} (throw/exit/hang), ` +
         `${r.kills} kills, ${r.storms.injected} supervised crashes → ${r.storms.restarts} restarts; ${r.packets.udpSent} UDP + ${r.packets.icmpSent} ICMP sent, ` +

@@ -7,8 +7,8 @@ import { describeKernel, expectNoLeak, leakBaseline, type LeakBaseline, devExist
 
 let sups: Supervisor<Tuncer, TuncerHandle>[] = [];
 let baseline: LeakBaseline;
-beforeEach(() => {
-  baseline = leakBaseline();
+beforeEach(async () => {
+  baseline = await leakBaseline();
 });
 afterEach(async () => {
   await Promise.all(sups.splice(0).map((s) => s.stop().catch(() => undefined)));

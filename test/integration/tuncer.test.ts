@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { firstValueFrom, filter } from 'rxjs';
 import { Tuncer, TuncerClosedError, TunError, tunctl, type TunEvent } from '../../src/index.js';
 import { buildIcmp4EchoRequest, buildIcmp6EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.js';
-import { describeKernel, expectNoLeak, leakBaseline, type LeakBaseline, devExists, ifname, ipAddrs, openFds, sh, sysfs, tunDevices } from '../helpers/kernel.js';
+import { describeKernel, expectNoLeak, leakBaseline, type LeakBaseline, devExists, ifname, ipAddrs, openFds, poolSteady, sh, sysfs, tunDevices, untilSteady } from '../helpers/kernel.js';
 
 const live: Tuncer[] = [];
 async function make(opts: Parameters<typeof Tuncer.create>[0] = {}): Promise<Tuncer> {
@@ -36,8 +36,8 @@ async function recvReply(t: Tuncer, ms = 3000): Promise<Buffer> {
 }
 
 let baseline: LeakBaseline;
-beforeEach(() => {
-  baseline = leakBaseline();
+beforeEach(async () => {
+  baseline = await leakBaseline();
 });
 afterEach(async () => {
   await Promise.all(live.splice(0).map((t) => t.destroy()));
@@ -300,6 +300,7 @@ describeKernel('Tuncer against the kernel', () => {
     const name = ifname('e');
     const holder = tunctl.create(name, { mode: 'tun' });
     try {
+      await poolSteady();
       const before = { fds: openFds(), devs: tunDevices() };
       await expect(Tuncer.create({ name, mode: 'tun', exclusive: true })).rejects.toMatchObject({ code: 'EBUSY', syscall: 'ioctl(TUNSETIFF)', ifname: name });
       await expect(Tuncer.create({ name: ifname('e'), mode: 'tun', addresses: ['198.18.12.1/24'], mtu: 65535, hwaddr: '02:00:00:00:00:01' })).rejects.toBeInstanceOf(TunError); // a tun has no MAC
@@ -308,7 +309,7 @@ describeKernel('Tuncer against the kernel', () => {
       expect(devExists(newPersistent)).toBe(false); // un-persisted on the way out
       await expect(Tuncer.create({ name: 'x'.repeat(16) })).rejects.toBeInstanceOf(RangeError);
       await expect(Tuncer.create({ mode: 'tun', addresses: ['198.18.12.1/33'] })).rejects.toBeInstanceOf(RangeError);
-      await sleep(100);
+      await untilSteady(() => openFds() === before.fds, 3000);
       expect(tunDevices()).toEqual(before.devs);
       expect(openFds()).toBe(before.fds);
     } finally {

@@ -13,8 +13,8 @@ import { describeKernel, devExists, expectNoLeak, ifname, leakBaseline, type Lea
 let baseline: LeakBaseline;
 
 describeKernel('Tuncer.create({ fd }): adopting an open TUN/TAP fd', () => {
-  beforeEach(() => {
-    baseline = leakBaseline();
+  beforeEach(async () => {
+    baseline = await leakBaseline();
   });
   afterEach(async () => {
     await expectNoLeak(baseline);

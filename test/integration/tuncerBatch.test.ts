@@ -24,8 +24,8 @@ const echo = (seq: number): Buffer => buildIcmp4EchoRequest({ src: '198.18.22.2'
 const seqOf = (p: Buffer): number => parseIcmpEcho(p)?.seq ?? -1;
 
 let baseline: LeakBaseline;
-beforeEach(() => {
-  baseline = leakBaseline();
+beforeEach(async () => {
+  baseline = await leakBaseline();
 });
 afterEach(async () => {
   await Promise.all(live.splice(0).map((t) => t.destroy()));

@@ -11,7 +11,7 @@ let devs: { tap: Tuncer; tun: Tuncer; tun2: Tuncer };
 let baseline: LeakBaseline;
 
 beforeEach(async () => {
-  baseline = leakBaseline();
+  baseline = await leakBaseline();
   devs = {
     tap: await Tuncer.create({ name: ifname('st'), mode: 'tap', active: false }),
     tun: await Tuncer.create({ name: ifname('su'), mode: 'tun', active: true }),

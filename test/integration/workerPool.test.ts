@@ -4,11 +4,11 @@ import { afterEach, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Tuncer } from '../../src/index.js';
-import { workerPool } from '../../src/actors/workerPool.js';
+import { WorkerPool, workerPool } from '../../src/actors/workerPool.js';
 import { buildIcmp4EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.js';
-import { describeKernel, devExists, ifname } from '../helpers/kernel.js';
+import { describeKernel, devExists, expectNoLeak, ifname, leakBaseline } from '../helpers/kernel.js';
 
-afterEach(() => workerPool.configure({ spares: 0 }));
+afterEach(() => workerPool.configure({})); // back to the default
 
 /**
  * Create an interface on a thread of its own, then make the pool want two spares: a clean
@@ -61,6 +61,34 @@ describeKernel('worker pool', () => {
       holder.kill('SIGKILL');
     }
   });
+
+  it('keeps one spare by default', () => {
+    const pool = new WorkerPool();
+    expect(pool.spares).toBe(1);
+    pool.configure({ spares: 3 });
+    pool.configure({});
+    expect(pool.spares).toBe(1);
+    pool.configure({ spares: 0 }); // ends what the pool above started booting
+  });
+
+  it('a worker ended while it boots is terminated only once booted, and leaves no fd open', async () => {
+    // Cut short while it loads its modules, a thread leaks the fds of the files it was reading.
+    workerPool.configure({ spares: 0 });
+    const baseline = await leakBaseline();
+    const order: string[] = [];
+    for (let i = 0; i < 16; i++) {
+      const w = workerPool.acquire(); // spares 0: a new thread, booting
+      let booted = false;
+      w.on('message', (m: { type?: string }) => (booted ||= m?.type === 'booted'));
+      const exited = new Promise<number>((resolve) => w.once('exit', resolve));
+      if (i % 4) await sleep((i * 7) % 60);
+      workerPool.end(w);
+      const code = await exited;
+      order.push(`${booted ? 'booted' : 'not booted'} then exit ${code}`);
+    }
+    expect(new Set(order)).toEqual(new Set(['booted then exit 1']));
+    await expectNoLeak(baseline);
+  }, 90_000);
 
   it('with spares 0 every interface boots its own thread and none is kept', async () => {
     workerPool.configure({ spares: 0 });
