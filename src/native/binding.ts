@@ -174,6 +174,8 @@ export interface NativeBinding {
   pollStop(id: number): void;
   /** Fds and poll handles this environment still holds (polls whose close is pending included). */
   openHandles(): number;
+  /** malloc_trim(0) on a libuv pool thread (glibc; resolves false elsewhere): gives back memory exited threads freed. */
+  mallocTrim(): Promise<boolean>;
 
   /** Socket ioctl on an interface by name that reads an int field: SIOCGIFFLAGS (ifr_flags),
    *  SIOCGIFMTU, SIOCGIFINDEX, SIOCGIFTXQLEN. */
