@@ -256,12 +256,13 @@ function target(id) {
     return q === 'p50' ? { ref, ...atMost(1.5) } : q === 'p99' ? { ref, ...atMost(2) } : { ref, text: '(info)' };
   }
   if (id === 'idle.cpu.tuncer') return { text: '< 1 % of a core', ok: (v) => v < 1 };
-  if (p[0] === 'vpwn' && p[1] === 'rtt' && p[2] !== 'c') {
+  // vpwn: the tuncer pair against the C pair (a 'mixed' pair, when asked for, is for information).
+  if (p[0] === 'vpwn' && p[1] === 'rtt' && p[2] === 'tuncer') {
     const ref = `vpwn.rtt.c.${p[3]}`;
     return p[3] === 'p50' ? { ref, ...atMost(1.5) } : { ref, text: '(info)' };
   }
-  if (p[0] === 'vpwn' && (p[1] === 'plain' || p[1] === 'reverse') && p[2] !== 'c') return { ref: `vpwn.${p[1]}.c`, ...atLeast(0.7) };
-  if (p[0] === 'vpwn' && p[1] === 'retrans' && p[2] !== 'c') {
+  if (p[0] === 'vpwn' && (p[1] === 'plain' || p[1] === 'reverse') && p[2] === 'tuncer') return { ref: `vpwn.${p[1]}.c`, ...atLeast(0.7) };
+  if (p[0] === 'vpwn' && p[1] === 'retrans' && p[2] === 'tuncer') {
     // Retransmits can be 0: 0 against 0 is a ratio of 1, any against 0 is infinite (a MISS).
     const ratio = (v, c) => (!Number.isFinite(c) || !Number.isFinite(v) ? NaN : c === 0 ? (v === 0 ? 1 : Infinity) : v / c);
     return { ref: ['vpwn', 'retrans', 'c', ...p.slice(3)].join('.'), ratio, ...atMost(2) };

@@ -8,6 +8,9 @@
 //   that every echo finds both ends idle (the cold wake-up of issue #12); RTT p50/p99 in ms;
 // - iperf3, one TCP stream A -> B for SECS s (`plain`), then B -> A (`-R`, `reverse`): the
 //   receiver's Gb/s and the sender's retransmits.
+//
+// `--opts '{"vpwns":["c","mixed","tuncer"]}'` adds a mixed pair (C listening in B, vpwn.mjs
+// connecting in A), for information: what one vpwn.mjs end adds.
 import { scenario, args, sh, shq, child, bin, BENCH, DIST, percentile } from './lib.mjs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -39,7 +42,8 @@ async function waitLine(c, re, ms) {
 }
 
 /** One end of the tunnel in namespace `ns`: listening (B) or connecting (A). */
-function vpwnEnd(kind, ns, listen, port, cidr) {
+function vpwnEnd(pair, ns, listen, port, cidr) {
+  const kind = endKind(pair, listen);
   if (kind === 'c') return child('ip', ['netns', 'exec', ns, bin('vpwn'), listen ? 'listen' : 'connect', PEER, String(port), 'vpwn0', cidr]);
   const where = listen ? ['--listen', `${PEER}:${port}`] : ['--connect', `${PEER}:${port}`];
   // The example as it is; TUNCTL_BENCH_DIST is where the hook points `tunctl`.
@@ -62,6 +66,10 @@ function iperf(port, reverse) {
   return { gbps: r.end.sum_received.bits_per_second / 1e9, retransmits: r.end.sum_sent.retransmits ?? NaN, bytes: r.end.sum_received.bytes };
 }
 
+/** What runs at one end of a pair: 'mixed' is C in B (listening), vpwn.mjs in A. */
+const endKind = (pair, listen) => (pair === 'mixed' ? (listen ? 'c' : 'tuncer') : pair);
+const readyLine = (pair, listen) => (endKind(pair, listen) === 'c' ? /^ready$/ : /connected to/);
+
 await scenario(
   async (out) => {
     for (const ns of [A, B]) {
@@ -79,10 +87,10 @@ await scenario(
     for (const kind of KINDS) {
       port += 1;
       const b = vpwnEnd(kind, B, true, port, `${FAR}/24`);
-      await waitLine(b, kind === 'c' ? /^listening$/ : /listening on/, 30_000);
+      await waitLine(b, endKind(kind, true) === 'c' ? /^listening$/ : /listening on/, 30_000);
       const a = vpwnEnd(kind, A, false, port, '198.18.71.1/24');
-      await waitLine(a, kind === 'c' ? /^ready$/ : /connected to/, 30_000);
-      await waitLine(b, kind === 'c' ? /^ready$/ : /connected to/, 30_000);
+      await waitLine(a, readyLine(kind, false), 30_000);
+      await waitLine(b, readyLine(kind, true), 30_000);
       const server = child('ip', ['netns', 'exec', B, 'iperf3', '-s', '-B', FAR, '-p', String(port + 100), '--forceflush']);
       try {
         await waitLine(server, /Server listening/, 10_000);
@@ -97,8 +105,8 @@ await scenario(
       } finally {
         server.kill();
         // C: stdin EOF makes it print its counters; vpwn.mjs: SIGTERM stops the supervisor.
-        for (const end of [a, b]) {
-          if (kind === 'c') end.proc.stdin.end();
+        for (const [end, listen] of [[a, false], [b, true]]) {
+          if (endKind(kind, listen) === 'c') end.proc.stdin.end();
           else end.proc.kill('SIGTERM');
         }
         await Promise.race([Promise.all([a.exited(), b.exited()]), new Promise((r) => setTimeout(r, 5000))]);
