@@ -216,7 +216,8 @@ export const pingArgs = (addr, { count = 3, deadline = 5 } = {}) => [...(addr.in
  * Wait until `dev` in `ns` has no tentative IPv6 address left (duplicate address detection
  * done, about 1-2 s after the link came up), so that pings leave with the address given and
  * not with another source (a ping sent meanwhile may leave from ::1 and never be answered).
- * Devices without DAD (tun: IFF_NOARP) are done at once. Throws if DAD failed.
+ * On a tun (IFF_NOARP) DAD ends at once, but from a kernel workqueue, so even there an
+ * address can be tentative for a moment after the interface is ready. Throws if DAD failed.
  */
 export async function waitForDad(ns, dev, timeoutMs = 10_000) {
   const t0 = Date.now();

@@ -45,8 +45,9 @@ try {
   const endA = lab.node('A', a, vpwn, ['--connect', '198.19.0.2:7000', '--local', '198.18.50.1/24', '--local', 'fd00:50::1/64', '--name', 'vpwn0']);
   await Promise.all([endA.waitFor(/connected to/), endB.waitFor(/connected to/)]);
 
-  // A tun has no duplicate address detection (IFF_NOARP), so this returns at once; it is
-  // here so that a --mode tap variant never pings from a tentative address.
+  // On a tun (IFF_NOARP) duplicate address detection ends at once, but from a kernel
+  // workqueue: on a busy machine an IPv6 address can still be tentative for a moment after
+  // the interface is ready, and an echo request to it is dropped meanwhile.
   await Promise.all([waitForDad(a, 'vpwn0'), waitForDad(b, 'vpwn0')]);
   const sink = lab.node('B sink', b, probe, ['tcp-sink', '--bind', '198.18.50.2:9000']);
   await sink.waitFor(/listening/);
