@@ -54,7 +54,9 @@ try {
 
   const ports = hosts.flatMap((ns, i) => ['--port', `${ns}=198.18.60.${i + 1}/24,fd00:60::${i + 1}/64`]);
   const sw0 = lab.node('br', sw, br, [...ports, '--verbose']);
-  await sw0.waitFor(/switching between/);
+  // One tap after another, each a worker thread made in its namespace: on a busy machine a
+  // few seconds each.
+  await sw0.waitFor(/switching between/, 10_000 + 3_000 * n);
 
   // A tap does duplicate address detection: until it is done, the IPv6 addresses are
   // tentative and a ping may leave from ::1 and never be answered. Wait it out (the

@@ -41,9 +41,9 @@ try {
   console.log(`namespaces ${a} and ${b}, joined by veth0 198.19.0.1/30 <-> 198.19.0.2/30`);
 
   const endB = lab.node('B', b, vpwn, ['--listen', '198.19.0.2:7000', '--local', '198.18.50.2/24', '--local', 'fd00:50::2/64', '--name', 'vpwn0']);
-  await endB.waitFor(/listening on/);
+  await endB.waitFor(/listening on/, 20_000); // a supervisor and its tun first: seconds on a busy machine
   const endA = lab.node('A', a, vpwn, ['--connect', '198.19.0.2:7000', '--local', '198.18.50.1/24', '--local', 'fd00:50::1/64', '--name', 'vpwn0']);
-  await Promise.all([endA.waitFor(/connected to/), endB.waitFor(/connected to/)]);
+  await Promise.all([endA.waitFor(/connected to/, 20_000), endB.waitFor(/connected to/, 20_000)]);
 
   // On a tun (IFF_NOARP) duplicate address detection ends at once, but from a kernel
   // workqueue: on a busy machine an IPv6 address can still be tentative for a moment after

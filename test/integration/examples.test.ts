@@ -46,10 +46,12 @@ function netnsList(): string[] {
     .sort();
 }
 
+// Bounds, not targets: each run script takes 5-10 s here, but on a loaded machine starting its
+// processes and interfaces alone has taken over 10 s; 40 s, then SIGTERM (and SIGKILL 5 s later).
 describeKernel('examples', () => {
   it(`vpwn: ${probe} over IPv4 and IPv6, a 5 MB TCP transfer, and one across a crash of the tun`, async () => {
     const before = { ns: netnsList(), devs: tunDevices() };
-    const { code, out } = await runNode('examples/vpwn/run.mjs', ['--bytes', String(5 * 1024 * 1024), '--chaos'], 25_000);
+    const { code, out } = await runNode('examples/vpwn/run.mjs', ['--bytes', String(5 * 1024 * 1024), '--chaos'], 40_000);
     if (code !== 0) console.log(out);
     expect(code).toBe(0);
     // Both ends came up with their addresses and found each other over the veth pair.
@@ -78,11 +80,11 @@ describeKernel('examples', () => {
     expect(out).toContain('vpwn example: all checks passed');
     expect(netnsList()).toEqual(before.ns);
     expect(tunDevices()).toEqual(before.devs);
-  });
+  }, 50_000);
 
   it('br: frames from one namespace reach the others through the switch (ARP, IPv4, IPv6)', async () => {
     const before = { ns: netnsList(), devs: tunDevices() };
-    const { code, out } = await runNode('examples/br/run.mjs', ['--ports', '3'], 25_000);
+    const { code, out } = await runNode('examples/br/run.mjs', ['--ports', '3'], 40_000);
     if (code !== 0) console.log(out);
     expect(code).toBe(0);
     // ARP was flooded by the switch and answered through it.
@@ -108,5 +110,5 @@ describeKernel('examples', () => {
     expect(out).toContain('br example: all checks passed');
     expect(netnsList()).toEqual(before.ns);
     expect(tunDevices()).toEqual(before.devs);
-  });
+  }, 50_000);
 });
