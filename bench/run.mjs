@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The tunctl benchmark: `node bench/run.mjs [--quick] [--only rx,tx,latency,footprint,forward] [--repeat N] [--opts JSON] [--use-dist]`
+// The tunctl benchmark: `node bench/run.mjs [--quick] [--only rx,tx,latency,footprint,forward,vpwn] [--repeat N] [--opts JSON] [--use-dist]`
 // Run as root. It builds the C references (bench/c/*.c -> bench/bin/), re-executes itself in a
 // private network + mount namespace (unshare --net --mount), runs every scenario as a child
 // process several times, prints a table and writes bench/results.json. See bench/README.md.
@@ -17,7 +17,7 @@ const value = (name) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const quick = flag('--quick');
-const ALL = ['rx', 'tx', 'latency', 'footprint', 'forward', 'peer', 'offload', 'mq'];
+const ALL = ['rx', 'tx', 'latency', 'footprint', 'forward', 'peer', 'offload', 'mq', 'vpwn'];
 const only = (value('--only')?.split(',') ?? ALL).filter(Boolean);
 const extra = JSON.parse(value('--opts') ?? '{}'); // scenario options, e.g. '{"n":50000,"flood":false}'
 const repeat = Number(value('--repeat') ?? (quick ? 3 : 5));
@@ -111,8 +111,10 @@ async function inside() {
     if (t.ref) {
       const ref = runs[t.ref];
       if (!ref) continue;
-      // Each ratio against the reference measured in the same run.
-      const per = runs[id].map((r) => r.value / (ref.find((x) => x.run === r.run)?.value ?? NaN)).filter(Number.isFinite);
+      // Each ratio against the reference measured in the same run (NaN when it was not; a
+      // target may define its own ratio, e.g. for counts that can be 0 on both sides).
+      const ratioOf = t.ratio ?? ((v, refValue) => v / refValue);
+      const per = runs[id].map((r) => ratioOf(r.value, ref.find((x) => x.run === r.run)?.value ?? NaN)).filter((x) => !Number.isNaN(x));
       // No finite ratio (the reference was not measured, e.g. a peer that could not be built):
       // n/a, neither ok nor MISS.
       const r = median(per);
@@ -255,9 +257,24 @@ function target(id) {
     const ref = `tx.${p[1]}.c`;
     return TX_TARGET[p[2]] !== undefined ? { ref, ...atLeast(TX_TARGET[p[2]]) } : { ref, text: '(info)' };
   }
+  const atMost = (x) => ({ text: `<= ${x} x C`, ok: (r) => r <= x });
   if (p[0] === 'latency' && p[1] !== 'c') {
-    const ref = `latency.c.${p[2]}`;
-    return p[2] === 'p50' ? { ref, text: '<= 1.5 x C', ok: (r) => r <= 1.5 } : { ref, text: '(info)' };
+    // latency.tuncer.{p50,p99,mean} back to back, latency.tuncer.idle.{p50,p99,mean} with pauses
+    const ref = ['latency', 'c', ...p.slice(2)].join('.');
+    const q = p.at(-1);
+    return q === 'p50' ? { ref, ...atMost(1.5) } : q === 'p99' ? { ref, ...atMost(2) } : { ref, text: '(info)' };
+  }
+  if (id === 'idle.cpu.tuncer') return { text: '< 1 % of a core', ok: (v) => v < 1 };
+  // vpwn: the tuncer pair against the C pair (a 'mixed' pair, when asked for, is for information).
+  if (p[0] === 'vpwn' && p[1] === 'rtt' && p[2] === 'tuncer') {
+    const ref = `vpwn.rtt.c.${p[3]}`;
+    return p[3] === 'p50' ? { ref, ...atMost(1.5) } : { ref, text: '(info)' };
+  }
+  if (p[0] === 'vpwn' && (p[1] === 'plain' || p[1] === 'reverse') && p[2] === 'tuncer') return { ref: `vpwn.${p[1]}.c`, ...atLeast(0.7) };
+  if (p[0] === 'vpwn' && p[1] === 'retrans' && p[2] === 'tuncer') {
+    // Retransmits can be 0: 0 against 0 is a ratio of 1, any against 0 is infinite (a MISS).
+    const ratio = (v, c) => (!Number.isFinite(c) || !Number.isFinite(v) ? NaN : c === 0 ? (v === 0 ? 1 : Infinity) : v / c);
+    return { ref: ['vpwn', 'retrans', 'c', ...p.slice(3)].join('.'), ratio, ...atMost(2) };
   }
   if (p[0] === 'forward' && p[2] !== 'c') return { ref: `forward.${p[1]}.c`, ...atLeast(FORWARD_TARGET) };
   if (p[0] === 'peer' && p[3] === 'active') return { ref: `peer.${p[1]}.${p[2]}.peer`, text: '>= 10 x peer', ok: (r) => r >= 10 };
@@ -285,7 +302,7 @@ function printTable(metrics, ratios) {
   const rows = [['figure', 'unit', 'median', 'min', 'max', 'ratio (min-max)', 'target', '']];
   for (const [id, m] of Object.entries(metrics)) {
     const r = byId.get(id);
-    const ratio = r && r.ratio !== undefined ? (Number.isFinite(r.ratio) ? `${r.ratio.toFixed(2)} (${r.min.toFixed(2)}-${r.max.toFixed(2)})` : 'n/a') : '';
+    const ratio = r && r.ratio !== undefined ? (Number.isNaN(r.ratio) ? 'n/a' : `${r.ratio.toFixed(2)} (${r.min.toFixed(2)}-${r.max.toFixed(2)})`) : '';
     rows.push([id, m.unit, fmt(m.median, m.unit), fmt(m.min, m.unit), fmt(m.max, m.unit), ratio, r?.target ?? '', r?.ok === undefined ? '' : r.ok ? 'ok' : 'MISS']);
   }
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));

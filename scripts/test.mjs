@@ -54,8 +54,11 @@ if (reason) {
 } else {
   // A private mount namespace too, with sysfs mounted again: /sys/class/net shows the
   // devices of the namespace that mounted sysfs, not of the reader's. A fresh namespace
-  // has its loopback down.
-  status = run('unshare', ['--net', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount -t sysfs sysfs /sys && ip link set lo up && exec "$@"', 'sh', process.execPath, vitest, 'run', ...reporters, ...args], {
+  // has its loopback down. And a tmpfs on /run/netns, so that the namespaces the tests make
+  // with `ip netns add` are this run's alone: another `npm test` running at the same time on
+  // the machine neither sees them nor shows its own here (the examples' tests compare
+  // `ip netns list` before and after), and nothing is left on the host if the run is killed.
+  status = run('unshare', ['--net', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount -t sysfs sysfs /sys && mkdir -p /run/netns && mount -t tmpfs tunctl-test-netns /run/netns && ip link set lo up && exec "$@"', 'sh', process.execPath, vitest, 'run', ...reporters, ...args], {
     ...process.env,
     TUNCTL_PRIVATE_NETNS: '1',
     // The namespace we left: kernel tests check that they run in another one.

@@ -1,6 +1,8 @@
 /*
- * udpping SRC DST PORT COUNT PAYLOAD WARMUP: send one datagram, wait for the echo (1 s timeout),
- * COUNT times after WARMUP unmeasured ones; prints round-trip p50/p99/mean/min in microseconds.
+ * udpping SRC DST PORT COUNT PAYLOAD WARMUP [PAUSE_US]: send one datagram, wait for the echo (1 s
+ * timeout), COUNT times after WARMUP unmeasured ones; prints round-trip p50/p99/mean/min in
+ * microseconds. With PAUSE_US it sleeps that long after each echo, so that every round trip
+ * finds the reflector idle (the default, 0, sends back to back).
  */
 #include "tunbench.h"
 #include <arpa/inet.h>
@@ -13,7 +15,8 @@ static int cmp(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 7) { fprintf(stderr, "usage: udpping SRC DST PORT COUNT PAYLOAD WARMUP\n"); return 1; }
+  if (argc < 7) { fprintf(stderr, "usage: udpping SRC DST PORT COUNT PAYLOAD WARMUP [PAUSE_US]\n"); return 1; }
+  long pause_us = argc > 7 ? atol(argv[7]) : 0;
   struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[3])) };
   inet_pton(AF_INET, argv[1], &src.sin_addr);
   inet_pton(AF_INET, argv[2], &dst.sin_addr);
@@ -43,6 +46,10 @@ int main(int argc, char **argv) {
       break;
     }
     if (lost > 20) break;
+    if (pause_us > 0) {
+      struct timespec ts = { .tv_sec = pause_us / 1000000, .tv_nsec = (pause_us % 1000000) * 1000 };
+      while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
+    }
   }
   qsort(rtt, (size_t)got, sizeof *rtt, cmp);
   double sum = 0;

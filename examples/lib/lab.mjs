@@ -191,3 +191,41 @@ export class Lab {
 
 /** Is `ping` installed? */
 export const hasPing = () => which('ping');
+
+/**
+ * Use ping(8) for the reachability checks? Yes when it is installed. Without it the run
+ * scripts fall back to a UDP echo (Node cannot send ICMP), except under `CI=true`, where CI
+ * must have installed it (`.ci/run` does): there a missing ping is an error, not a fallback.
+ */
+export function usePing() {
+  if (hasPing()) return true;
+  if (process.env.CI === 'true') throw new Error('ping(8) is not installed, and under CI=true there is no fallback (apt-get install iputils-ping)');
+  console.log('ping(8) is not installed (apt-get install iputils-ping): using a UDP echo instead');
+  return false;
+}
+
+/**
+ * `ping` arguments: `count` echo replies 200 ms apart, at most `deadline` s in all. With both
+ * -c and -w, ping exits 0 only once `count` replies came back (with -c alone it exits 0 on the
+ * first reply), and it keeps sending until then, so the one request a neighbour lookup may
+ * still hold up is not a failure.
+ */
+export const pingArgs = (addr, { count = 3, deadline = 5 } = {}) => [...(addr.includes(':') ? ['-6'] : []), '-c', String(count), '-i', '0.2', '-w', String(deadline), addr];
+
+/**
+ * Wait until `dev` in `ns` has no tentative IPv6 address left (duplicate address detection
+ * done, about 1-2 s after the link came up), so that pings leave with the address given and
+ * not with another source (a ping sent meanwhile may leave from ::1 and never be answered).
+ * On a tun (IFF_NOARP) DAD ends at once, but from a kernel workqueue, so even there an
+ * address can be tentative for a moment after the interface is ready. Throws if DAD failed.
+ */
+export async function waitForDad(ns, dev, timeoutMs = 10_000) {
+  const t0 = Date.now();
+  for (;;) {
+    const text = run('ip', ['-n', ns, '-6', 'addr', 'show', 'dev', dev]);
+    if (/dadfailed/.test(text)) throw new Error(`${ns} ${dev}: duplicate address detection failed:\n${text}`);
+    if (!/tentative/.test(text)) return Date.now() - t0;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`${ns} ${dev}: addresses still tentative after ${timeoutMs} ms:\n${text}`);
+    await sleep(50);
+  }
+}
