@@ -131,10 +131,13 @@ function start(): boolean {
     if (cfg.mtu !== undefined) tunctl.setMtu(name, cfg.mtu);
     if (cfg.txqueuelen !== undefined) tunctl.setTxqueuelen(name, cfg.txqueuelen);
     // Over netlink, so any number of each; one already there (a re-attached persistent
-    // device keeps its own) is fine.
+    // device keeps its own) is fine. A tun has no link layer, so no duplicate to detect: its
+    // IPv6 addresses skip DAD, which would leave them tentative (packets to them dropped)
+    // for a moment after ready.
+    const nodad = (tunctl.info(fd).flags & c.IFF_TUN) !== 0 ? { nodad: true } : undefined;
     for (const a of cfg.addresses) {
       const prefix = a.prefix ?? tunctl.DEFAULT_PREFIX[a.address.includes(':') ? 6 : 4];
-      unlessThere(() => tunctl.addAddress(name, `${a.address}/${prefix}`));
+      unlessThere(() => tunctl.addAddress(name, `${a.address}/${prefix}`, nodad));
     }
     if (cfg.up) tunctl.link(name, true);
     for (const r of cfg.routes) unlessThere(() => tunctl.addRoute({ ...r, dev: name }));

@@ -32,6 +32,20 @@ describeKernel('Tuncer over rtnetlink', () => {
     expect(routes).toEqual(expect.arrayContaining([expect.objectContaining({ dst: '198.18.91.0/24' }), expect.objectContaining({ dst: '198.18.92.0/24', gateway: '198.18.90.2', metric: 7 })]));
   });
 
+  it('a tun\'s IPv6 addresses are usable at ready (no DAD: nothing tentative); a tap\'s go through DAD', async () => {
+    const flagsOf = (dev: string): Record<string, boolean> => {
+      const out = JSON.parse(sh('ip', ['-j', '-6', 'addr', 'show', 'dev', dev])) as { addr_info: Record<string, unknown>[] }[];
+      const a = out[0]?.addr_info.find((x) => x.local === 'fd00:94::1') ?? {};
+      return { nodad: a.nodad === true, tentative: a.tentative === true };
+    };
+    const tun = await Tuncer.create({ mode: 'tun', name: ifname('nl'), addresses: ['fd00:94::1/64'] });
+    live.push(tun);
+    expect(flagsOf(tun.devname)).toEqual({ nodad: true, tentative: false });
+    const tap = await Tuncer.create({ mode: 'tap', name: ifname('nl'), addresses: ['fd00:94::1/64'] });
+    live.push(tap);
+    expect(flagsOf(tap.devname).nodad).toBe(false);
+  });
+
   it('refuses a malformed route before starting anything', async () => {
     await expect(Tuncer.create({ mode: 'tun', routes: ['198.18.300.0/24'] })).rejects.toBeInstanceOf(RangeError);
     await expect(Tuncer.create({ mode: 'tun', routes: ['198.18.91.1/24'] })).rejects.toThrow(/host bits/);
