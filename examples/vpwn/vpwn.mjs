@@ -105,6 +105,11 @@ tun.packets$.subscribe((packet) => {
   frame.writeUInt16BE(packet.length, 0);
   packet.copy(frame, 2);
   stats.toPeer += 1;
+  // The packets of one delivery go out in one writev(), not a syscall each.
+  if (s.writableCorked === 0) {
+    s.cork();
+    process.nextTick(() => s.uncork());
+  }
   if (!s.write(frame) && !blocked) {
     blocked = true;
     stats.writeStalls += 1;
@@ -120,6 +125,7 @@ tun.packets$.subscribe((packet) => {
 const backlog = [];
 let flushing = false;
 
+/** `packet` may be a view of the socket's chunk: trySend copies it; only a backlog keeps a copy. */
 function toTun(packet) {
   if (opt.verbose) log(`< ${describePacket(packet, { ethernet: opt.mode === 'tap' })}`);
   stats.fromPeer += 1;
@@ -130,7 +136,7 @@ function toTun(packet) {
       /* not running (restarting): queue it for send(), which waits */
     }
   }
-  backlog.push(packet);
+  backlog.push(Buffer.from(packet));
   if (!flushing) void flush();
 }
 
@@ -183,7 +189,7 @@ function attach(s, peer) {
     while (pending.length - at >= 2) {
       const len = pending.readUInt16BE(at);
       if (pending.length - at - 2 < len) break;
-      if (len > 0) toTun(Buffer.from(pending.subarray(at + 2, at + 2 + len)));
+      if (len > 0) toTun(pending.subarray(at + 2, at + 2 + len));
       at += 2 + len;
     }
     pending = pending.subarray(at);
