@@ -25,7 +25,7 @@
 import { Subject } from 'rxjs';
 import { PacketBatch } from './packetBatch.js';
 import type { ActiveMode } from './tuncerOptions.js';
-import type { ModeEvent } from './rxDelivery.js';
+import { ActiveCredits, type ModeEvent } from './activeCredits.js';
 import { tunErrorFromCode } from '../native/tunError.js';
 
 /**
@@ -83,14 +83,11 @@ export class MergedDelivery {
   /** Packets handed out so far. */
   delivered = 0;
   readonly #ifname: () => string;
-  readonly #onMode: (e: ModeEvent | null) => void;
+  readonly #am: ActiveCredits;
   readonly #pull: number;
   #slots: Slot[] = [];
   /** Slots with packets not yet handed out, in the order their batches arrived. */
   #ready: Slot[] = [];
-  #credits = 0;
-  #once = false;
-  #version = 0;
   #waiters: Waiter[] = [];
   #delivering = false;
   #pumpQueued = false;
@@ -104,7 +101,7 @@ export class MergedDelivery {
   /** @param pull most packets asked of a queue at a time */
   constructor(ifname: () => string, onMode: (e: ModeEvent | null) => void, pull = 1024) {
     this.#ifname = ifname;
-    this.#onMode = onMode;
+    this.#am = new ActiveCredits(onMode);
     this.#pull = pull;
   }
 
@@ -114,49 +111,28 @@ export class MergedDelivery {
     this.pump();
   }
 
-  /** True in active mode. */
+  /** True in active mode (`true`, `'once'`, or N > 0 left). */
   get active(): boolean {
-    return this.#credits > 0;
+    return this.#am.active;
   }
 
   /** The mode now, as {@link RxDelivery.mode}. */
   get mode(): ActiveMode {
-    if (this.#credits <= 0) return false;
-    if (this.#once) return 'once';
-    return this.#credits === Infinity ? true : this.#credits;
+    return this.#am.mode;
   }
 
   /** Set at start, before anyone listens: no events. */
   init(mode: ActiveMode): void {
-    this.#set(mode);
+    this.#am.set(mode);
   }
 
   /** gen_tcp's `{active, Mode}`, exactly as {@link RxDelivery.setMode}. */
   setMode(mode: ActiveMode): void {
-    let next: ActiveMode = mode;
-    if (typeof mode === 'number') {
-      const current = this.#credits > 0 && !this.#once && this.#credits !== Infinity ? this.#credits : 0;
-      next = Math.min(32767, Math.max(0, current + mode));
-      if (next === 0) {
-        const wasActive = this.active;
-        this.#set(false);
-        if (wasActive || mode <= 0) this.#onMode({ type: 'passive' });
-        else this.#onMode(null);
-        this.#schedulePump();
-        return;
-      }
-    }
-    this.#set(next);
-    this.#onMode({ type: 'active', mode: next });
+    const next = this.#am.change(mode);
     if (next !== false) this.#rejectWaiters(tunErrorFromCode('EINVAL', 'recv', this.#ifname()));
     this.#schedulePump();
   }
 
-  #set(mode: ActiveMode): void {
-    this.#version += 1;
-    this.#once = mode === 'once';
-    this.#credits = mode === true ? Infinity : mode === 'once' ? 1 : typeof mode === 'number' ? mode : 0;
-  }
 
   /** The next packet (a copy of at most `size` bytes), in passive mode. */
   recv(size: number, signal: AbortSignal | undefined): Promise<Buffer> {
@@ -212,7 +188,7 @@ export class MergedDelivery {
   }
 
   #canHandOut(): boolean {
-    return this.#credits > 0 ? this.packets.observed || this.batches.observed : this.#waiters.length > 0;
+    return this.#am.credits > 0 ? this.packets.observed || this.batches.observed : this.#waiters.length > 0;
   }
 
   #schedulePump(): void {
@@ -295,29 +271,29 @@ export class MergedDelivery {
     const s = this.#ready[0] as Slot;
     const b = s.batch as PacketBatch;
     const left = b.length - s.cursor;
-    if (this.#credits > 0) {
+    if (this.#am.credits > 0) {
       if (this.batches.observed) {
-        const n = left < this.#credits ? left : this.#credits;
+        const n = left < this.#am.credits ? left : this.#am.credits;
         const part = this.#part(s, n);
-        this.#credits -= n;
-        const version = this.#version;
+        this.#am.credits -= n;
+        const version = this.#am.version;
         this.batches.next(part);
         if (this.packets.observed) {
           for (let i = 0; i < part.length && !part.released; i++) this.packets.next(this.#copyOut(part.data, part.offset(i), part.lengthOf(i)));
         }
         part.release();
-        if (this.#credits <= 0 && version === this.#version) this.#exhausted();
+        if (this.#am.credits <= 0 && version === this.#am.version) this.#am.exhausted();
         return;
       }
       // packets$ only: copies, one by one, while credits and subscribers last.
-      while (s.cursor < b.length && this.#credits > 0 && this.packets.observed && s.batch === b) {
+      while (s.cursor < b.length && this.#am.credits > 0 && this.packets.observed && s.batch === b) {
         const i = s.cursor;
         const copy = this.#copyOut(b.data, b.offset(i), b.lengthOf(i));
         this.#advance(s, 1);
-        this.#credits -= 1;
-        const version = this.#version;
+        this.#am.credits -= 1;
+        const version = this.#am.version;
         this.packets.next(copy);
-        if (this.#credits <= 0 && version === this.#version) this.#exhausted();
+        if (this.#am.credits <= 0 && version === this.#am.version) this.#am.exhausted();
       }
       return;
     }
@@ -396,9 +372,4 @@ export class MergedDelivery {
     return out;
   }
 
-  #exhausted(): void {
-    const once = this.#once;
-    this.#set(false);
-    this.#onMode(once ? null : { type: 'passive' });
-  }
 }

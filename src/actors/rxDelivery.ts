@@ -25,16 +25,9 @@ import { recordSize, type PacketRing } from './packetRing.js';
 import { PacketBatch, POISON_BYTE } from './packetBatch.js';
 import type { ActiveMode } from './tuncerOptions.js';
 import { tunErrorFromCode } from '../native/tunError.js';
+import { ActiveCredits, type ModeEvent } from './activeCredits.js';
 
-/**
- * What a mode change reports: `'active'` on each `setMode`, `'passive'` when N runs out (or is taken back to 0).
- *
- * @example
- * ```ts
- * const e: ModeEvent = { type: 'active', mode: 10 };
- * ```
- */
-export type ModeEvent = { type: 'active'; mode: ActiveMode } | { type: 'passive' };
+export type { ModeEvent } from './activeCredits.js';
 
 interface Waiter {
   resolve: (p: Buffer & PacketBatch) => void;
@@ -77,12 +70,9 @@ export class RxDelivery {
   delivered = 0;
   readonly #ring: PacketRing;
   readonly #ifname: () => string;
-  readonly #onMode: (e: ModeEvent | null) => void;
+  readonly #am: ActiveCredits;
   /** Active mode: Infinity for `true`, the packets still to deliver otherwise; 0 when passive. */
-  #credits = 0;
-  #once = false;
   /** Bumped on every mode change, so a change made inside a subscriber's callback is seen. */
-  #version = 0;
   #waiters: Waiter[] = [];
   #armed = false;
   #delivering = false;
@@ -98,25 +88,23 @@ export class RxDelivery {
   constructor(ring: PacketRing, ifname: () => string, onMode: (e: ModeEvent | null) => void, poison = false) {
     this.#ring = ring;
     this.#ifname = ifname;
-    this.#onMode = onMode;
+    this.#am = new ActiveCredits(onMode);
     this.#poison = poison;
   }
 
   /** True in active mode (`true`, `'once'`, or N > 0 left). */
   get active(): boolean {
-    return this.#credits > 0;
+    return this.#am.active;
   }
 
   /** The mode now: `true`, `false`, `'once'`, or the number of packets still to deliver. */
   get mode(): ActiveMode {
-    if (this.#credits <= 0) return false;
-    if (this.#once) return 'once';
-    return this.#credits === Infinity ? true : this.#credits;
+    return this.#am.mode;
   }
 
   /** Set at start, before anyone listens: no events. */
   init(mode: ActiveMode): void {
-    this.#set(mode);
+    this.#am.set(mode);
   }
 
   /**
@@ -124,20 +112,7 @@ export class RxDelivery {
    * takes away) and turns passive with a `'passive'` event at 0; other modes replace.
    */
   setMode(mode: ActiveMode): void {
-    let next: ActiveMode = mode;
-    if (typeof mode === 'number') {
-      const current = this.#credits > 0 && !this.#once && this.#credits !== Infinity ? this.#credits : 0;
-      next = Math.min(32767, Math.max(0, current + mode));
-      if (next === 0) {
-        const wasActive = this.active;
-        this.#set(false);
-        if (wasActive || mode <= 0) this.#onMode({ type: 'passive' });
-        else this.#onMode(null);
-        return;
-      }
-    }
-    this.#set(next);
-    this.#onMode({ type: 'active', mode: next });
+    const next = this.#am.change(mode);
     if (next !== false) {
       // Pending reads were for passive mode.
       this.#rejectWaiters(tunErrorFromCode('EINVAL', 'recv', this.#ifname()));
@@ -145,11 +120,6 @@ export class RxDelivery {
     }
   }
 
-  #set(mode: ActiveMode): void {
-    this.#version += 1;
-    this.#once = mode === 'once';
-    this.#credits = mode === true ? Infinity : mode === 'once' ? 1 : typeof mode === 'number' ? mode : 0;
-  }
 
   /** The next packet, in passive mode; the caller checked the mode and the interface. */
   recv(size: number, signal: AbortSignal | undefined): Promise<Buffer> {
@@ -318,7 +288,7 @@ export class RxDelivery {
 
   /** May this thread hand out one more packet now? */
   #canHandOut(): boolean {
-    return this.#credits > 0 ? this.packets.observed || this.batches.observed : this.#waiters.length > 0;
+    return this.#am.credits > 0 ? this.packets.observed || this.batches.observed : this.#waiters.length > 0;
   }
 
   #deliverRuns(): void {
@@ -328,7 +298,7 @@ export class RxDelivery {
       if (!rx.readable()) return;
       const pos = rx.readStart;
       const end = rx.readEnd;
-      if (this.#credits > 0) {
+      if (this.#am.credits > 0) {
         if (this.batches.observed) this.#emitBatch(pos, end);
         else this.#handOutCopies(pos, end);
         continue;
@@ -347,16 +317,16 @@ export class RxDelivery {
 
   /** Active mode with `batches` subscribers: one batch of views; `packets` subscribers get copies of the same packets. */
   #emitBatch(pos: number, end: number): void {
-    const b = this.#makeBatch(pos, end, this.#credits);
+    const b = this.#makeBatch(pos, end, this.#am.credits);
     this.#batch = b;
-    this.#credits -= b.length;
-    const version = this.#version;
+    this.#am.credits -= b.length;
+    const version = this.#am.version;
     this.batches.next(b);
     if (this.packets.observed && !b.released) {
       for (let i = 0; i < b.length && !b.released; i++) this.packets.next(this.#copyOut(b.offset(i), b.lengthOf(i)));
     }
     b.release();
-    if (this.#credits <= 0 && version === this.#version) this.#exhausted();
+    if (this.#am.credits <= 0 && version === this.#am.version) this.#am.exhausted();
   }
 
   /**
@@ -366,7 +336,7 @@ export class RxDelivery {
    */
   #handOutCopies(pos: number, end: number): void {
     const rx = this.#ring;
-    const budget = this.#credits > 0 ? this.#credits : this.#waiters.length;
+    const budget = this.#am.credits > 0 ? this.#am.credits : this.#waiters.length;
     let stop = pos;
     let count = 0;
     do {
@@ -377,7 +347,7 @@ export class RxDelivery {
     let off = 0;
     while (off < chunk.length && this.#canHandOut()) {
       const len = rx.lengthAt(pos + off);
-      const w = this.#credits > 0 ? undefined : (this.#waiters[0] as Waiter);
+      const w = this.#am.credits > 0 ? undefined : (this.#waiters[0] as Waiter);
       if (w && w.max > 0) break; // a batch waiter is next: it gets a batch, not a copy
       if (w) this.#waiters.shift();
       const n = w && w.size < len ? w.size : len;
@@ -390,11 +360,11 @@ export class RxDelivery {
         if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
         w.resolve(packet as Buffer & PacketBatch);
       } else {
-        this.#credits -= 1;
-        const version = this.#version;
+        this.#am.credits -= 1;
+        const version = this.#am.version;
         this.packets.next(packet);
         // Out of credits, unless the callback chose a mode itself (then its choice stands).
-        if (this.#credits <= 0 && version === this.#version) this.#exhausted();
+        if (this.#am.credits <= 0 && version === this.#am.version) this.#am.exhausted();
         // A subscriber that read from the ring itself moved the position: start over from there.
         if (rx.consumerPosition() !== pos + off) break;
       }
@@ -402,9 +372,4 @@ export class RxDelivery {
     if (off > 0) rx.ack();
   }
 
-  #exhausted(): void {
-    const once = this.#once;
-    this.#set(false);
-    this.#onMode(once ? null : { type: 'passive' });
-  }
 }
