@@ -26,6 +26,7 @@ import { Subject } from 'rxjs';
 import { PacketBatch } from './packetBatch.js';
 import type { ActiveMode } from './tuncerOptions.js';
 import { ActiveCredits, type ModeEvent } from './activeCredits.js';
+import { SlabCopier } from './slabCopier.js';
 import { tunErrorFromCode } from '../native/tunError.js';
 
 /**
@@ -61,9 +62,6 @@ interface Waiter {
   onAbort: (() => void) | undefined;
 }
 
-/** Copies for `recv()`/`packets$` come from slabs of this size (as in RxDelivery). */
-const SLAB_BYTES = 64 * 1024;
-
 /**
  * Merges the batches of several queues into one delivery.
  *
@@ -95,8 +93,7 @@ export class MergedDelivery {
   #closed = false;
   /** The part handed out last and not yet released: the next delivery releases it. */
   #out: PacketBatch | undefined;
-  #slab: Buffer = Buffer.alloc(0);
-  #slabPos = 0;
+  readonly #slabs = new SlabCopier();
 
   /** @param pull most packets asked of a queue at a time */
   constructor(ifname: () => string, onMode: (e: ModeEvent | null) => void, pull = 1024) {
@@ -279,7 +276,7 @@ export class MergedDelivery {
         const version = this.#am.version;
         this.batches.next(part);
         if (this.packets.observed) {
-          for (let i = 0; i < part.length && !part.released; i++) this.packets.next(this.#copyOut(part.data, part.offset(i), part.lengthOf(i)));
+          for (let i = 0; i < part.length && !part.released; i++) this.packets.next(this.#slabs.copy(part.data, part.offset(i), part.lengthOf(i)));
         }
         part.release();
         if (this.#am.credits <= 0 && version === this.#am.version) this.#am.exhausted();
@@ -288,7 +285,7 @@ export class MergedDelivery {
       // packets$ only: copies, one by one, while credits and subscribers last.
       while (s.cursor < b.length && this.#am.credits > 0 && this.packets.observed && s.batch === b) {
         const i = s.cursor;
-        const copy = this.#copyOut(b.data, b.offset(i), b.lengthOf(i));
+        const copy = this.#slabs.copy(b.data, b.offset(i), b.lengthOf(i));
         this.#advance(s, 1);
         this.#am.credits -= 1;
         const version = this.#am.version;
@@ -302,7 +299,7 @@ export class MergedDelivery {
     if (w.max === 0) {
       const i = s.cursor;
       const len = b.lengthOf(i);
-      const copy = this.#copyOut(b.data, b.offset(i), len < w.size ? len : w.size);
+      const copy = this.#slabs.copy(b.data, b.offset(i), len < w.size ? len : w.size);
       this.#advance(s, 1);
       w.resolve(copy as Buffer & PacketBatch);
       return;
@@ -354,22 +351,4 @@ export class MergedDelivery {
     this.#advance(s, n);
     return part;
   }
-
-  #copyOut(data: Uint8Array, pos: number, len: number): Buffer {
-    if (len > SLAB_BYTES >> 1) {
-      const own = Buffer.allocUnsafeSlow(len);
-      own.set(data.subarray(pos, pos + len));
-      return own;
-    }
-    let at = this.#slabPos;
-    if (at + len > this.#slab.length) {
-      this.#slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-      at = 0;
-    }
-    const out = this.#slab.subarray(at, at + len);
-    out.set(data.subarray(pos, pos + len));
-    this.#slabPos = (at + len + 7) & ~7;
-    return out;
-  }
-
 }

@@ -12,10 +12,9 @@
  */
 import { PacketBatch } from './packetBatch.js';
 import type { PacketRing } from './packetRing.js';
-import type { TxQueue } from './txQueue.js';
+import { checkBatch, type TxQueue } from './txQueue.js';
 import { flowHashAt, type FlowLayout } from './flowHash.js';
-import { assertBytes, assertInt } from '../tunctl/validate.js';
-import { MAX_PACKET } from '../tunctl/packetIo.js';
+import { assertInt } from '../tunctl/validate.js';
 
 /**
  * One queue's send side as the set uses it.
@@ -42,12 +41,6 @@ export interface TxPort {
  */
 export function checkFlow(flow: unknown): asserts flow is number {
   assertInt(flow, 'flow', 0, 0xffffffff);
-}
-
-function checkPacket(packet: unknown, index: number): asserts packet is Uint8Array {
-  const what = `packets[${index}]`;
-  assertBytes(packet, what);
-  if (packet.length === 0 || packet.length > MAX_PACKET) throw new RangeError(`a packet is 1 to ${MAX_PACKET} bytes, ${what} has ${packet.length}`);
 }
 
 /**
@@ -116,13 +109,7 @@ export class QueueSet {
       checkFlow(flow);
       return (this.#ports[flow % this.#ports.length] as TxPort).tx.sendBatch(packets, from);
     }
-    const batch = packets instanceof PacketBatch ? packets : undefined;
-    if (batch) {
-      if (batch.released) throw new Error('sendBatch: this PacketBatch was released: its packets are gone');
-    } else {
-      if (!Array.isArray(packets)) throw new TypeError('sendBatch takes an array of packets (Uint8Array) or a PacketBatch');
-      for (let i = from; i < packets.length; i++) checkPacket(packets[i], i);
-    }
+    const batch = checkBatch(packets, from);
     const ports = this.#ports;
     for (const p of ports) p.check();
     const n = ports.length;

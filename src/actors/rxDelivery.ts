@@ -26,6 +26,7 @@ import { PacketBatch, POISON_BYTE } from './packetBatch.js';
 import type { ActiveMode } from './tuncerOptions.js';
 import { tunErrorFromCode } from '../native/tunError.js';
 import { ActiveCredits, type ModeEvent } from './activeCredits.js';
+import { SlabCopier } from './slabCopier.js';
 
 export type { ModeEvent } from './activeCredits.js';
 
@@ -39,14 +40,6 @@ interface Waiter {
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
-
-/**
- * Copies handed out by `recv()` and `packets$` are carved from slabs of this size: one
- * allocation per ~45 packets of 1400 B (Buffer's own 8 KiB pool made one per ~5, which cost
- * a sixth of the delivery time at 1400 B). As with Buffer's pool, a packet kept alive keeps
- * its slab alive. A packet over half a slab gets its own allocation.
- */
-const SLAB_BYTES = 64 * 1024;
 
 /** Most bytes of records copied out of the ring in one go for `packets$`. */
 const DELIVERY_CHUNK = 16 * 1024;
@@ -78,8 +71,7 @@ export class RxDelivery {
   #delivering = false;
   #pumpQueued = false;
   #closed = false;
-  #slab: Buffer = Buffer.alloc(0);
-  #slabPos = 0;
+  readonly #slabs = new SlabCopier();
   /** The batch handed out and not yet released: it holds the ring from its start. */
   #batch: PacketBatch | undefined;
   readonly #poison: boolean;
@@ -206,23 +198,9 @@ export class RxDelivery {
     }
   }
 
-  /** A copy of `len` ring bytes from `pos`, carved from the current slab. */
+  /** A copy of `len` ring bytes from `pos` (see {@link SlabCopier}). */
   #copyOut(pos: number, len: number): Buffer {
-    const data = this.#ring.data;
-    if (len > SLAB_BYTES >> 1) {
-      const own = Buffer.allocUnsafeSlow(len);
-      own.set(data.subarray(pos, pos + len));
-      return own;
-    }
-    let at = this.#slabPos;
-    if (at + len > this.#slab.length) {
-      this.#slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-      at = 0;
-    }
-    const out = this.#slab.subarray(at, at + len);
-    out.set(data.subarray(pos, pos + len));
-    this.#slabPos = (at + len + 7) & ~7;
-    return out;
+    return this.#slabs.copy(this.#ring.data, pos, len);
   }
 
   /** Take one packet off the ring (copy), or null. */

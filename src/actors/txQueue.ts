@@ -30,6 +30,25 @@ function checkPacket(packet: unknown, index?: number): asserts packet is Uint8Ar
 }
 
 /**
+ * Check what `sendBatch` was given, every packet from `from` on, before anything is queued:
+ * the batch when it is a {@link PacketBatch} (whose records are checked by construction).
+ *
+ * @example
+ * ```ts
+ * const batch = checkBatch(packets, 0); // throws TypeError/RangeError on bad input
+ * ```
+ */
+export function checkBatch(packets: readonly Uint8Array[] | PacketBatch, from: number): PacketBatch | undefined {
+  if (packets instanceof PacketBatch) {
+    if (packets.released) throw new Error('sendBatch: this PacketBatch was released: its packets are gone');
+    return packets;
+  }
+  if (!Array.isArray(packets)) throw new TypeError('sendBatch takes an array of packets (Uint8Array) or a PacketBatch');
+  for (let i = from; i < packets.length; i++) checkPacket(packets[i], i);
+  return undefined;
+}
+
+/**
  * The tx ring's producer.
  *
  * @example
@@ -139,13 +158,7 @@ export class TxQueue {
    * number taken. Every packet is checked before any is queued, so bad input queues nothing.
    */
   sendBatch(packets: readonly Uint8Array[] | PacketBatch, from = 0): number {
-    const batch = packets instanceof PacketBatch ? packets : undefined;
-    if (batch) {
-      if (batch.released) throw new Error('sendBatch: this PacketBatch was released: its packets are gone');
-    } else {
-      if (!Array.isArray(packets)) throw new TypeError('sendBatch takes an array of packets (Uint8Array) or a PacketBatch');
-      for (let i = from; i < packets.length; i++) checkPacket(packets[i], i);
-    }
+    const batch = checkBatch(packets, from);
     const total = packets.length;
     this.#check();
     const tx = this.#ring;
