@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { Observable, type Subject } from 'rxjs';
 import type { ActiveMode } from './tuncerOptions.js';
 
 /**
@@ -94,4 +95,25 @@ export class ActiveCredits {
     this.set(false);
     this.#onMode(once ? null : { type: 'passive' });
   }
+}
+
+/**
+ * `subject` as an observable that tells the delivery when demand changes: a subscriber
+ * arriving lets packets held back while nobody listened flow (`pump`), the last one leaving
+ * stops delivery.
+ *
+ * @example
+ * ```ts
+ * const packets$ = demandDriven(delivery.packets, () => delivery.pump());
+ * ```
+ */
+export function demandDriven<T>(subject: Subject<T>, pump: () => void): Observable<T> {
+  return new Observable<T>((subscriber) => {
+    const sub = subject.subscribe(subscriber);
+    pump();
+    return () => {
+      sub.unsubscribe();
+      pump();
+    };
+  });
 }

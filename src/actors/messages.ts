@@ -54,6 +54,8 @@ export type FdOp = (typeof FD_OPS)[number];
 export type NameOp = (typeof NAME_OPS)[number];
 /** Requests beyond the tunctl calls: shut down, report counters, inject a fault. */
 export type SpecialOp = 'close' | 'abandon' | 'stats' | 'fault';
+/** The faults `Tuncer.injectFault` can make a worker take. */
+export type FaultKind = 'throw' | 'hang' | 'exit' | 'fatal';
 
 /** Main → worker. */
 export interface WorkerRequest {

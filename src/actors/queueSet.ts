@@ -1,7 +1,7 @@
 /**
- * Send side of a multi-queue interface: each packet goes to the tx ring of the queue its
- * flow hashes to (or of the flow key the caller gives), so a flow stays on one queue and
- * its packets reach the kernel in the order they were sent.
+ * Send side of an interface: each packet goes to the tx ring of the queue its flow hashes
+ * to (or of the flow key the caller gives), so a flow stays on one queue and its packets
+ * reach the kernel in the order they were sent. With one queue, everything goes to it.
  *
  * ```
  *  trySend / send ──flowHash % N──▶ queue i: TxQueue ──▶ tx ring i ──▶ worker i: writeRecords
@@ -75,6 +75,7 @@ export class QueueSet {
    * that is not bytes goes to queue 0, whose checks then refuse it.
    */
   queueOf(packet: Uint8Array, flow?: number): number {
+    if (this.#ports.length === 1) return 0;
     if (flow !== undefined) return flow % this.#ports.length;
     if (!(packet instanceof Uint8Array)) return 0;
     return flowHashAt(packet, 0, packet.length, this.#layout) % this.#ports.length;
@@ -105,10 +106,8 @@ export class QueueSet {
    * is full, so what is taken is always a prefix. Every packet is checked first.
    */
   sendBatch(packets: readonly Uint8Array[] | PacketBatch, flow?: number, from = 0): number {
-    if (flow !== undefined) {
-      checkFlow(flow);
-      return (this.#ports[flow % this.#ports.length] as TxPort).tx.sendBatch(packets, from);
-    }
+    if (flow !== undefined) checkFlow(flow);
+    if (flow !== undefined || this.#ports.length === 1) return (this.#ports[(flow ?? 0) % this.#ports.length] as TxPort).tx.sendBatch(packets, from);
     const batch = checkBatch(packets, from);
     const ports = this.#ports;
     for (const p of ports) p.check();

@@ -13,92 +13,39 @@
  * link talks to the thread, the delivery owns the active mode, the queue owns sending.
  * @module
  */
-import { Observable, Subject } from 'rxjs';
+import { Subject, type Observable } from 'rxjs';
 import { createActor, type Actor } from 'xstate';
 import { pino, type Logger } from 'pino';
 import { PacketRing } from './packetRing.js';
 import { tuncerMachine, CLOSE_BOUND_MS, type TuncerExitReason } from './tuncerMachine.js';
-import { checkActive, resolveTuncerOptions, type ActiveMode, type TuncerConfig, type TuncerOptions } from './tuncerOptions.js';
+import { checkActive, queueConfig, receiveLimit, resolveTuncerOptions, DEFAULT_BATCH_MAX, type ActiveMode, type TuncerConfig, type TuncerOptions } from './tuncerOptions.js';
 import { RxDelivery, type ModeEvent } from './rxDelivery.js';
+import { demandDriven } from './activeCredits.js';
 import { TxQueue } from './txQueue.js';
 import { MergedDelivery } from './mergedDelivery.js';
-import { QueueSet, checkFlow } from './queueSet.js';
+import { QueueSet, type TxPort } from './queueSet.js';
+import { QueueGroup, type QueuePort } from './queueGroup.js';
 import { flowLayout } from './flowHash.js';
+import { TuncerClosedError } from './tuncerClosedError.js';
+import { untilClosed } from './readLoops.js';
+import { NO_WORKER_STATS, queueStats, type TunStats, type TuncerStats } from './tuncerStats.js';
 import type { PacketBatch } from './packetBatch.js';
 import { WorkerLink } from './workerLink.js';
 import { TuncerControls } from './tuncerControls.js';
 import type { TunEvent, TuncerState } from './tunEvent.js';
-import type { FdOp, NameOp, SpecialOp, WorkerStats } from './messages.js';
+import type { FaultKind, FdOp, NameOp, SpecialOp, WorkerStats } from './messages.js';
 import { assertInt, assertOptions } from '../tunctl/validate.js';
 import { MAX_PACKET } from '../tunctl/packetIo.js';
 import { tunErrorFromCode } from '../native/tunError.js';
 
 export { checkActive, type ActiveMode, type TuncerOptions } from './tuncerOptions.js';
-
 export type { TunEvent, TuncerState } from './tunEvent.js';
-
-/** Counters of one interface. */
-export interface TunStats extends WorkerStats {
-  /** Packets taken off the rx ring by this thread (delivered or waiting in `recv`). */
-  delivered: number;
-  /** Packets read from the fd and not yet delivered (in the ring). */
-  queued: number;
-  /** Packets refused by `trySend` because the tx ring was full. */
-  txRingFull: number;
-  /** Of `txPackets`, those `trySend` wrote from this thread (first of a tick, nothing queued): no thread wake-up. */
-  txDirect: number;
-}
-
-/**
- * Counters of one queue of a multi-queue interface: as {@link TunStats}, for that queue's
- * worker and rings (`delivered`: taken off this queue's ring). `kernelDrops` is the device's.
- *
- * @example
- * ```ts
- * const perQueue: QueueStats[] = (await tun.stats()).queues ?? [];
- * perQueue.forEach((q, i) => console.log(`queue ${i}: ${q.rxPackets} in, ${q.txPackets} out`));
- * ```
- */
-export type QueueStats = TunStats;
-
-/**
- * Counters of an interface: the totals, and with `queues > 1` each queue's counters.
- *
- * @example
- * ```ts
- * const s = await tun.stats();
- * console.log(s.rxPackets, s.queues?.map((q) => q.rxPackets));
- * ```
- */
-export interface TuncerStats extends TunStats {
-  /** Each queue's counters, in queue order; only on a multi-queue interface (`queues > 1`). */
-  queues?: QueueStats[];
-}
-
-/**
- * Raised to pending `recv`, `send` and control calls when the interface ends, and by
- * calls made after it ended (or while it stops).
- *
- * @example
- * ```ts
- * try { await tun.recv(); } catch (e) { if (e instanceof TuncerClosedError) console.log('interface ended'); }
- * ```
- */
-export class TuncerClosedError extends Error {
-  readonly code = 'ERR_TUNCER_CLOSED';
-  constructor(name: string, reason: TuncerExitReason) {
-    super(`interface ${name} has ended (${reason instanceof Error ? reason.message : reason})`, { cause: reason instanceof Error ? reason : undefined });
-    this.name = 'TuncerClosedError';
-  }
-}
-
-type FaultKind = 'throw' | 'hang' | 'exit' | 'fatal';
+export { TuncerClosedError } from './tuncerClosedError.js';
+export type { TunStats, QueueStats, TuncerStats } from './tuncerStats.js';
 
 const silent = pino({ level: 'silent' });
 const NO_RECV_OPTS: { size?: number; signal?: AbortSignal } = Object.freeze({});
 const NO_BATCH_OPTS: { max?: number; signal?: AbortSignal } = Object.freeze({});
-/** Most packets in one batch by default: what the worker reads per readiness event, four times. */
-const DEFAULT_BATCH_MAX = 1024;
 
 /**
  * One TUN/TAP interface: a device opened and owned by a worker thread, driven by an
@@ -124,16 +71,12 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
   /** This queue's own delivery off its rx ring. */
   readonly #queueRx: RxDelivery;
   readonly #tx: TxQueue;
-  /** Queues 1..N-1 of a multi-queue interface (this one is queue 0), once attached. */
-  #extra: Tuncer[] = [];
-  /** The send sides of all queues, on a multi-queue interface. */
-  #queueSet: QueueSet | undefined;
-  /** The other queues are being ended (or have ended). */
-  #queuesEnding: Promise<void> | undefined;
-  /** `create` is attaching the other queues: it, not a queue's exit, decides how a failure ends. */
-  #attaching = false;
+  /** Where packets are sent: this queue alone, or every queue of the interface by flow. */
+  #sender: QueueSet;
+  /** Every queue of a multi-queue interface (this one is queue 0), once `create` attaches them. */
+  #group: QueueGroup | undefined;
   /** This queue's index; queues other than 0 are internal to queue 0's interface. */
-  #queueIndex = 0;
+  readonly #queueIndex: number;
   readonly #events = new Subject<TunEvent>();
   readonly #actor: Actor<typeof tuncerMachine>;
   #state: TuncerState = 'starting';
@@ -141,7 +84,7 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
   #started!: { resolve: () => void; reject: (e: Error) => void };
   readonly #startedP: Promise<void>;
   #exitResolve!: (r: TuncerExitReason) => void;
-  #lastStats: WorkerStats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0, kernelDrops: 0 };
+  #lastStats: WorkerStats = NO_WORKER_STATS;
 
   /** Resolves once, when the interface has ended (its thread and fd are gone), with the reason. Never rejects. */
   readonly exit: Promise<TuncerExitReason>;
@@ -157,9 +100,10 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
   /** Lifecycle events: state changes, up/down, active/passive, exit. Completes after `exit`. */
   readonly events$: Observable<TunEvent>;
 
-  private constructor(cfg: TuncerConfig) {
+  private constructor(cfg: TuncerConfig, queueIndex = 0) {
     super();
     this.#cfg = cfg;
+    this.#queueIndex = queueIndex;
     this.#name = cfg.name;
     this.#log = cfg.logger ?? silent;
     this.#rxRing = new PacketRing(cfg.rx);
@@ -180,20 +124,12 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
     }
     this.#rx.init(cfg.active);
     this.#tx = new TxQueue(this.#txRing, () => this.#checkRunning(), cfg.timeoutMs, () => this.#name);
+    this.#sender = new QueueSet([this.#txPort()], flowLayout(cfg.create));
     this.exit = new Promise((resolve) => (this.#exitResolve = resolve));
     this.#startedP = new Promise((resolve, reject) => (this.#started = { resolve, reject }));
-    const rx = this.#rx;
-    const demandDriven = <T>(subject: Subject<T>): Observable<T> =>
-      new Observable<T>((subscriber) => {
-        const sub = subject.subscribe(subscriber);
-        rx.pump(); // packets held back while nobody listened flow now
-        return () => {
-          sub.unsubscribe();
-          rx.pump(); // the last subscriber gone: no more demand
-        };
-      });
-    this.packets$ = demandDriven(rx.packets);
-    this.batches$ = demandDriven(rx.batches);
+    const pump = (): void => this.#rx.pump();
+    this.packets$ = demandDriven(this.#rx.packets, pump);
+    this.batches$ = demandDriven(this.#rx.batches, pump);
     this.events$ = this.#events.asObservable();
     this.#actor = createActor(tuncerMachine, { input: { link: this.#link, timeoutMs: cfg.timeoutMs, name: cfg.name } });
     this.#actor.subscribe({
@@ -227,81 +163,47 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
    * the interface, and create rejects with its error.
    */
   async #attachQueues(cfg: TuncerConfig): Promise<void> {
-    const { exclusive: _e, ...create } = cfg.create;
-    const extra: Tuncer[] = [];
-    for (let i = 1; i < cfg.queues; i++) {
-      const q = new Tuncer({
-        ...cfg,
-        name: this.#name,
-        create: { ...create, multiQueue: true },
-        persist: undefined,
-        owner: undefined,
-        group: undefined,
-        mtu: undefined,
-        txqueuelen: undefined,
-        hwaddr: undefined,
-        addresses: [],
-        routes: [],
-        up: false,
-        offload: undefined, // a device-wide setting, made by queue 0
-        rx: PacketRing.allocate(new PacketRing(cfg.rx).capacity),
-        tx: PacketRing.allocate(new PacketRing(cfg.tx).capacity),
-        active: false,
-        queues: 1,
-        logger: cfg.logger?.child({ queue: i }),
-      });
-      q.#queueIndex = i;
-      extra.push(q);
-    }
-    this.#extra = extra;
-    this.#attaching = true;
-    for (const q of extra) void q.exit.then((reason) => this.#queueEnded(q, reason));
-    const started = await Promise.allSettled(extra.map((q) => q.#startedP));
-    this.#attaching = false;
-    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    const gone = extra.find((q) => q.#state !== 'active' && q.#state !== 'passive');
-    if (failed || gone || this.#actor.getSnapshot().status !== 'active' || !this.#actor.getSnapshot().matches({ alive: 'running' })) {
+    const extra = Array.from({ length: cfg.queues - 1 }, (_, i) => new Tuncer(queueConfig(cfg, this.#name, i + 1), i + 1));
+    const fail = (error: Error): void => {
+      if (this.#actor.getSnapshot().status === 'active') this.#actor.send({ type: 'FAILED', error });
+    };
+    const group = new QueueGroup([this, ...extra].map((q) => q.#port()), flowLayout(cfg.create), () => this.#name, fail);
+    this.#group = group;
+    this.#sender = group.sender;
+    const failed = await group.attached();
+    const snap = this.#actor.getSnapshot();
+    if (failed || snap.status !== 'active' || !snap.matches({ alive: 'running' })) {
       // As a failed start does: queue 0's worker undoes what it made (a device it created
       // persistent is un-persisted) and closes its fd, then every queue is ended.
       await this.#link.call('abandon', [], Math.min(this.#cfg.timeoutMs, CLOSE_BOUND_MS)).catch(() => undefined);
       await this.kill();
       const reason = this.#actor.getSnapshot().context.reason;
-      throw failed ? failed.reason : gone ? new Error(`queue ${gone.#queueIndex} of ${this.#name} ended while starting`) : reason instanceof Error ? reason : this.#closedError();
+      throw failed ?? (reason instanceof Error ? reason : this.#closedError());
     }
-    const all = [this as Tuncer, ...extra];
-    this.#queueSet = new QueueSet(
-      all.map((q) => ({ tx: q.#tx, ring: q.#txRing, check: () => q.#checkRunning() })),
-      flowLayout(cfg.create),
-    );
-    (this.#rx as MergedDelivery).setSources(all.map((q) => (max: number, signal: AbortSignal) => q.#queueRecvBatch(max, signal)));
+    (this.#rx as MergedDelivery).setSources(group.sources());
   }
 
-  /** A batch off this queue's own ring, for the merge; rejects once the queue has ended. */
-  #queueRecvBatch(max: number, signal: AbortSignal): Promise<PacketBatch> {
-    const s = this.#state;
-    if (s !== 'active' && s !== 'passive') return Promise.reject(this.#closedError());
-    return this.#queueRx.recvBatch(max, signal);
+  /** This queue as the group of a multi-queue interface sees it. */
+  #port(): QueuePort {
+    return {
+      index: this.#queueIndex,
+      started: this.#startedP,
+      exit: this.exit,
+      running: () => this.#running(),
+      tx: this.#txPort(),
+      recvBatch: (max, signal) => (this.#running() ? this.#queueRx.recvBatch(max, signal) : Promise.reject(this.#closedError())),
+      stats: () => this.#queueStats(),
+      destroy: () => this.destroy(),
+      kill: () => this.kill(),
+      fault: (kind) => this.injectFault(kind),
+    };
   }
 
-  /** Another queue ended: unless this interface is ending anyway, it fails with that queue. */
-  #queueEnded(q: Tuncer, reason: TuncerExitReason): void {
-    if (this.#queuesEnding || this.#attaching) return;
-    const why = reason instanceof Error ? reason.message : `it ended (${reason})`;
-    const error = new Error(`queue ${q.#queueIndex} of ${this.#name} failed: ${why}`, { cause: reason instanceof Error ? reason : undefined });
-    if (this.#actor.getSnapshot().status === 'active') this.#actor.send({ type: 'FAILED', error });
+  /** This queue's send side, as a set of queues sends through it. */
+  #txPort(): TxPort {
+    return { tx: this.#tx, ring: this.#txRing, check: () => this.#checkRunning() };
   }
 
-  /**
-   * End the other queues along with this one: closed cleanly when the interface stops,
-   * terminated when it fails or is killed. Resolves once every one has exited.
-   */
-  #endQueues(reason: TuncerExitReason | undefined): Promise<void> {
-    if (!this.#queuesEnding) {
-      const clean = reason === 'normal' || reason === 'shutdown';
-      this.#queuesEnding = Promise.all(this.#extra.map((q) => (clean ? q.destroy() : q.kill()))).then(() => undefined);
-    }
-    return this.#queuesEnding;
-  }
   /** The kernel's name for the device. */
   get devname(): string {
     return this.#name;
@@ -348,9 +250,9 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
         this.#settle(snap.context.reason ?? 'normal');
       };
       // A multi-queue interface has ended when every queue's thread (and fd) is gone.
-      if (this.#extra.length > 0) {
+      if (this.#group) {
         this.#setState('stopping');
-        void this.#endQueues(snap.context.reason).then(done);
+        void this.#group.end(snap.context.reason).then(done);
       } else {
         done();
       }
@@ -368,7 +270,7 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
       this.#started.resolve();
     } else if (!snap.matches({ alive: 'starting' })) {
       this.#setState('stopping');
-      if (this.#extra.length > 0) void this.#endQueues(snap.context.reason);
+      void this.#group?.end(snap.context.reason);
     }
   }
 
@@ -379,7 +281,7 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
   }
 
   #modeChanged(e: ModeEvent | null): void {
-    if (this.#state === 'active' || this.#state === 'passive') this.#setState(this.#rx.active ? 'active' : 'passive');
+    if (this.#running()) this.#setState(this.#rx.active ? 'active' : 'passive');
     if (e) this.#events.next(e);
   }
 
@@ -413,16 +315,19 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
 
   /** Throws unless the interface runs and its worker has not closed the rings (a fatal error it has not reported yet). */
   #checkRunning(): void {
-    const s = this.#state;
-    if ((s !== 'passive' && s !== 'active') || this.#txRing.closed) throw this.#closedError();
+    if (!this.#running() || this.#txRing.closed) throw this.#closedError();
+  }
+
+  /** The interface runs (active or passive). */
+  #running(): boolean {
+    return this.#state === 'active' || this.#state === 'passive';
   }
 
   // ---- control calls ----
 
   /** A control request to the worker, while the interface runs. */
   protected override control<T>(op: FdOp | NameOp | SpecialOp, args: unknown[]): Promise<T> {
-    const s = this.#state;
-    if (s !== 'passive' && s !== 'active') return Promise.reject(this.#closedError());
+    if (!this.#running()) return Promise.reject(this.#closedError());
     return this.#link.call<T>(op, args, this.#cfg.timeoutMs, () => this.#closedError());
   }
 
@@ -441,31 +346,12 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
    * ```
    */
   async stats(): Promise<TuncerStats> {
-    if (this.#extra.length === 0) return this.#queueStats();
-    const queues = await Promise.all([this.#queueStats(), ...this.#extra.map((q) => q.#queueStats())]);
-    const total: TuncerStats = {
-      rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0, kernelDrops: queues[0]?.kernelDrops ?? -1,
-      delivered: 0, queued: 0, txRingFull: 0, txDirect: 0,
-    };
-    for (const q of queues) {
-      total.rxPackets += q.rxPackets;
-      total.rxBytes += q.rxBytes;
-      total.txPackets += q.txPackets;
-      total.txBytes += q.txBytes;
-      total.txErrors += q.txErrors;
-      total.rxPauses += q.rxPauses;
-      total.txRingFull += q.txRingFull;
-      total.txDirect += q.txDirect;
-    }
-    total.delivered = this.#rx.delivered;
-    total.queued = Math.max(0, total.rxPackets - total.delivered);
-    total.queues = queues;
-    return total;
+    return this.#group ? this.#group.stats(this.#rx.delivered) : this.#queueStats();
   }
 
   /** This queue's counters (after it ended: the last read). */
   async #queueStats(): Promise<TunStats> {
-    if (this.#state === 'active' || this.#state === 'passive') {
+    if (this.#running()) {
       try {
         this.#lastStats = await this.control<WorkerStats>('stats', []);
       } catch (err) {
@@ -473,10 +359,7 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
         if (this.#queueIndex === 0 || !(err instanceof TuncerClosedError)) throw err;
       }
     }
-    const delivered = this.#queueRx.delivered;
-    const tx = this.#tx;
-    const s = this.#lastStats;
-    return { ...s, txPackets: s.txPackets + tx.directPackets, txBytes: s.txBytes + tx.directBytes, txDirect: tx.directPackets, delivered, queued: Math.max(0, s.rxPackets - delivered), txRingFull: tx.ringFull };
+    return queueStats(this.#lastStats, this.#tx, this.#queueRx.delivered);
   }
 
   /**
@@ -495,8 +378,8 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
   async injectFault(kind: FaultKind, opts: { queue?: number } = {}): Promise<void> {
     assertOptions(opts, 'injectFault option', ['queue']);
     const queue = opts.queue ?? 0;
-    assertInt(queue, 'queue', 0, Math.max(0, this.#extra.length));
-    if (queue > 0) return (this.#extra[queue - 1] as Tuncer).injectFault(kind);
+    assertInt(queue, 'queue', 0, (this.#group?.size ?? 1) - 1);
+    if (queue > 0 && this.#group) return this.#group.port(queue).fault(kind);
     try {
       await this.control('fault', [kind]);
     } catch (err) {
@@ -539,20 +422,9 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
    * ```
    */
   recv(opts: { size?: number; signal?: AbortSignal } = NO_RECV_OPTS): Promise<Buffer> {
-    const size = opts?.size ?? MAX_PACKET;
-    const refused = (opts === NO_RECV_OPTS ? undefined : this.#badOptions(opts, 'recv', 'size', size, MAX_PACKET)) ?? this.#refusal(opts.signal);
-    return refused ?? this.#rx.recv(size, opts.signal);
-  }
-
-  /** A rejection for options of `recv`/`recvBatch` that do not check out, or undefined. */
-  #badOptions(opts: object, call: string, key: 'size' | 'max', value: number, max: number): Promise<never> | undefined {
-    try {
-      assertOptions(opts, `${call} option`, [key, 'signal']);
-      assertInt(value, key, 1, max);
-      return undefined;
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    const size = opts === NO_RECV_OPTS ? MAX_PACKET : receiveLimit(opts, 'recv');
+    if (typeof size !== 'number') return Promise.reject(size);
+    return this.#refusal(opts.signal) ?? this.#rx.recv(size, opts.signal);
   }
 
   /** Why a passive receive cannot start now, as a rejection (aborted, active mode: EINVAL, ended), or undefined. */
@@ -578,9 +450,9 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
    * ```
    */
   recvBatch(opts: { max?: number; signal?: AbortSignal } = NO_BATCH_OPTS): Promise<PacketBatch> {
-    const max = opts?.max ?? DEFAULT_BATCH_MAX;
-    const refused = (opts === NO_BATCH_OPTS ? undefined : this.#badOptions(opts, 'recvBatch', 'max', max, 65536)) ?? this.#refusal(opts.signal);
-    return refused ?? this.#rx.recvBatch(max, opts.signal);
+    const max = opts === NO_BATCH_OPTS ? DEFAULT_BATCH_MAX : receiveLimit(opts, 'recvBatch');
+    if (typeof max !== 'number') return Promise.reject(max);
+    return this.#refusal(opts.signal) ?? this.#rx.recvBatch(max, opts.signal);
   }
 
   /**
@@ -593,23 +465,9 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
    * ```
    */
   async *batches(opts: { max?: number } = {}): AsyncGenerator<PacketBatch, void, undefined> {
-    assertOptions(opts, 'batches option', ['max']);
-    const max = opts.max ?? DEFAULT_BATCH_MAX;
-    assertInt(max, 'max', 1, 65536);
-    for (;;) {
-      let batch: PacketBatch;
-      try {
-        batch = await this.recvBatch({ max });
-      } catch (err) {
-        if (err instanceof TuncerClosedError) return;
-        throw err;
-      }
-      try {
-        yield batch;
-      } finally {
-        batch.release();
-      }
-    }
+    const max = receiveLimit(opts, 'batches');
+    if (typeof max !== 'number') throw max;
+    yield* untilClosed(() => this.recvBatch({ max }), (batch) => batch.release());
   }
 
   /**
@@ -620,15 +478,8 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
    * for await (const packet of tun) console.log(packet.length);
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
-    for (;;) {
-      try {
-        yield await this.recv();
-      } catch (err) {
-        if (err instanceof TuncerClosedError) return;
-        throw err;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
+    return untilClosed(() => this.recv());
   }
 
   // ---- sending ----
@@ -649,9 +500,7 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
    * ```
    */
   trySend(packet: Uint8Array, flow?: number): boolean {
-    if (this.#queueSet) return this.#queueSet.trySend(packet, flow);
-    if (flow !== undefined) checkFlow(flow);
-    return this.#tx.trySend(packet);
+    return this.#sender.trySend(packet, flow);
   }
 
   /**
@@ -664,15 +513,7 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
    * ```
    */
   send(packet: Uint8Array, flow?: number): Promise<void> {
-    if (this.#queueSet) return this.#queueSet.send(packet, flow);
-    if (flow !== undefined) {
-      try {
-        checkFlow(flow);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
-    return this.#tx.send(packet);
+    return this.#sender.send(packet, flow);
   }
 
   /**
@@ -690,9 +531,7 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
    * ```
    */
   sendBatch(packets: readonly Uint8Array[] | PacketBatch, flow?: number): number {
-    if (this.#queueSet) return this.#queueSet.sendBatch(packets, flow);
-    if (flow !== undefined) checkFlow(flow);
-    return this.#tx.sendBatch(packets);
+    return this.#sender.sendBatch(packets, flow);
   }
 
   /**
@@ -706,15 +545,7 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
    * ```
    */
   sendAll(packets: readonly Uint8Array[] | PacketBatch, flow?: number): Promise<void> {
-    if (this.#queueSet) return this.#queueSet.sendAll(packets, flow);
-    if (flow !== undefined) {
-      try {
-        checkFlow(flow);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
-    return this.#tx.sendAll(packets);
+    return this.#sender.sendAll(packets, flow);
   }
 
   // ---- ending ----

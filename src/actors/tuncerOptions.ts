@@ -273,3 +273,66 @@ export function resolveTuncerOptions(opts: TuncerOptions): TuncerConfig {
     ...(opts.fd !== undefined ? { adoptFd: opts.fd } : {}),
   };
 }
+
+/**
+ * The config of queue `index` (1..queues-1) of a multi-queue interface whose queue 0 runs
+ * with `cfg`: it attaches to the device queue 0 made, by the name the kernel gave it, and
+ * configures nothing device-wide (queue 0 did). Its rings are its own, and it stays passive:
+ * the interface's delivery merges every queue.
+ *
+ * @example
+ * ```ts
+ * const q1 = queueConfig(cfg, 'tun3', 1);
+ * ```
+ */
+export function queueConfig(cfg: TuncerConfig, name: string, index: number): TuncerConfig {
+  const { exclusive: _e, ...create } = cfg.create;
+  return {
+    ...cfg,
+    name,
+    create: { ...create, multiQueue: true },
+    persist: undefined,
+    owner: undefined,
+    group: undefined,
+    mtu: undefined,
+    txqueuelen: undefined,
+    hwaddr: undefined,
+    addresses: [],
+    routes: [],
+    up: false,
+    offload: undefined,
+    rx: PacketRing.allocate(new PacketRing(cfg.rx).capacity),
+    tx: PacketRing.allocate(new PacketRing(cfg.tx).capacity),
+    active: false,
+    queues: 1,
+    logger: cfg.logger?.child({ queue: index }),
+  };
+}
+
+/** Most packets in one batch by default: what the worker reads per readiness event, four times. */
+export const DEFAULT_BATCH_MAX = 1024;
+/** Most packets one batch may ask for. */
+const BATCH_MAX = 65536;
+
+/**
+ * Check the options of a passive receive and give its limit: `size` for `recv` (bytes, at
+ * most and by default `MAX_PACKET`), `max` for `recvBatch`/`batches` (packets, by default
+ * {@link DEFAULT_BATCH_MAX}, at most 65536). Bad options give the `TypeError`/`RangeError`
+ * naming them, returned rather than thrown so a Promise-returning call can reject with it.
+ *
+ * @example
+ * ```ts
+ * receiveLimit({ max: 0 }, 'recvBatch'); // a RangeError: max must be ...
+ * ```
+ */
+export function receiveLimit(opts: { size?: number; max?: number; signal?: AbortSignal }, call: 'recv' | 'recvBatch' | 'batches'): number | Error {
+  const key = call === 'recv' ? 'size' : 'max';
+  try {
+    assertOptions(opts, `${call} option`, call === 'batches' ? [key] : [key, 'signal']);
+    const value = opts[key] ?? (key === 'size' ? MAX_PACKET : DEFAULT_BATCH_MAX);
+    assertInt(value, key, 1, key === 'size' ? MAX_PACKET : BATCH_MAX);
+    return value;
+  } catch (err) {
+    return err as Error;
+  }
+}

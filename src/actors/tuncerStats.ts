@@ -1,0 +1,104 @@
+/**
+ * An interface's counters: what its worker counts, what the main thread adds (deliveries,
+ * direct writes, a full tx ring), and the totals over the queues of a multi-queue interface.
+ * @module
+ */
+import type { WorkerStats } from './messages.js';
+import type { TxQueue } from './txQueue.js';
+
+/**
+ * Counters of one interface.
+ *
+ * @example
+ * ```ts
+ * const { rxPackets, queued, txDirect } = await tun.stats();
+ * ```
+ */
+export interface TunStats extends WorkerStats {
+  /** Packets taken off the rx ring by this thread (delivered or waiting in `recv`). */
+  delivered: number;
+  /** Packets read from the fd and not yet delivered (in the ring). */
+  queued: number;
+  /** Packets refused by `trySend` because the tx ring was full. */
+  txRingFull: number;
+  /** Of `txPackets`, those `trySend` wrote from this thread (first of a tick, nothing queued): no thread wake-up. */
+  txDirect: number;
+}
+
+/**
+ * Counters of one queue of a multi-queue interface: as {@link TunStats}, for that queue's
+ * worker and rings (`delivered`: taken off this queue's ring). `kernelDrops` is the device's.
+ *
+ * @example
+ * ```ts
+ * const perQueue: QueueStats[] = (await tun.stats()).queues ?? [];
+ * perQueue.forEach((q, i) => console.log(`queue ${i}: ${q.rxPackets} in, ${q.txPackets} out`));
+ * ```
+ */
+export type QueueStats = TunStats;
+
+/**
+ * Counters of an interface: the totals, and with `queues > 1` each queue's counters.
+ *
+ * @example
+ * ```ts
+ * const s = await tun.stats();
+ * console.log(s.rxPackets, s.queues?.map((q) => q.rxPackets));
+ * ```
+ */
+export interface TuncerStats extends TunStats {
+  /** Each queue's counters, in queue order; only on a multi-queue interface (`queues > 1`). */
+  queues?: QueueStats[];
+}
+
+/** Counters before the worker's first answer. */
+export const NO_WORKER_STATS: Readonly<WorkerStats> = Object.freeze({ rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0, kernelDrops: 0 });
+
+/**
+ * One queue's counters: the worker's, plus the writes its main-thread side made itself.
+ *
+ * @example
+ * ```ts
+ * const s = queueStats(await link.call('stats', [], 1000), tx, rx.delivered);
+ * ```
+ */
+export function queueStats(worker: WorkerStats, tx: TxQueue, delivered: number): TunStats {
+  return {
+    ...worker,
+    txPackets: worker.txPackets + tx.directPackets,
+    txBytes: worker.txBytes + tx.directBytes,
+    txDirect: tx.directPackets,
+    delivered,
+    queued: Math.max(0, worker.rxPackets - delivered),
+    txRingFull: tx.ringFull,
+  };
+}
+
+/**
+ * A multi-queue interface's counters: the sums over its queues (`kernelDrops` is the
+ * device's, so queue 0's), `delivered` as the merge counts it, and each queue's own.
+ *
+ * @example
+ * ```ts
+ * const total = sumQueueStats([q0, q1], merged.delivered);
+ * ```
+ */
+export function sumQueueStats(queues: TunStats[], delivered: number): TuncerStats {
+  const total: TuncerStats = {
+    rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0, kernelDrops: queues[0]?.kernelDrops ?? -1,
+    delivered, queued: 0, txRingFull: 0, txDirect: 0,
+  };
+  for (const q of queues) {
+    total.rxPackets += q.rxPackets;
+    total.rxBytes += q.rxBytes;
+    total.txPackets += q.txPackets;
+    total.txBytes += q.txBytes;
+    total.txErrors += q.txErrors;
+    total.rxPauses += q.rxPauses;
+    total.txRingFull += q.txRingFull;
+    total.txDirect += q.txDirect;
+  }
+  total.queued = Math.max(0, total.rxPackets - delivered);
+  total.queues = queues;
+  return total;
+}
