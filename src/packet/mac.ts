@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto';
 import { describeValue, quote, requireBytes } from './requireBytes.js';
 
 const MAC_TEXT = /^([0-9a-f]{2})([:-])([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/i;
@@ -87,7 +86,8 @@ export function isMulticastMac(mac: Uint8Array | string): boolean {
  * ```
  */
 export function randomLocalMac(): Uint8Array {
-  const mac = new Uint8Array(randomBytes(6));
+  // Web Crypto, loaded on first use: importing node:crypto costs every worker ~0.3 MB.
+  const mac = globalThis.crypto.getRandomValues(new Uint8Array(6));
   mac[0] = (mac[0]! & 0xfe) | 0x02;
   return mac;
 }
