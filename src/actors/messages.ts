@@ -6,7 +6,7 @@
  */
 import { TunError } from '../native/tunError.js';
 import type { CreateOptions } from '../tunctl/create.js';
-import type { OffloadSetting } from '../tunctl/probeOffload.js';
+import type { OffloadSetting } from '../tunctl/offloadSetting.js';
 
 /** An address to configure: `'198.18.0.1/24'`, `'fd00::1'` (default prefix), or an object. */
 export type AddressSpec = string | { address: string; prefix?: number };

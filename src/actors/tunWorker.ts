@@ -22,7 +22,14 @@ import { parentPort } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import { loadNative } from '../native/binding.js';
 import { sys, tunErrorFromCode } from '../native/tunError.js';
-import * as tunctl from '../tunctl/index.js';
+import * as fdControl from '../tunctl/fdControl.js';
+import * as netif from '../tunctl/netif.js';
+import { create } from '../tunctl/create.js';
+import { addAddress, removeAddress } from '../tunctl/addresses.js';
+import { addRoute } from '../tunctl/routes.js';
+import { watchLinks, type LinkWatch } from '../tunctl/watchLinks.js';
+import { DEFAULT_PREFIX } from '../tunctl/defaultPrefix.js';
+import { offloadNeedsProbes, setupOffloadUnprobed } from '../tunctl/offloadSetting.js';
 import { PacketRing } from './packetRing.js';
 import {
   FD_OPS, NAME_OPS, toWire,
@@ -34,6 +41,11 @@ const port = parentPort;
 const native = loadNative();
 const c = native.constants;
 const out = new Int32Array(5);
+// What this thread calls of tunctl, module by module: a worker's memory is the interface's
+// cost, and the whole namespace (fd passing, the offload engine, ...) adds megabytes to each.
+const tunctl = { ...fdControl, ...netif, create, addAddress, removeAddress, addRoute, watchLinks, DEFAULT_PREFIX };
+/** `probeOffload.ts`, which brings the offload engine: loaded by the first session that asks for offloads. */
+let probes: typeof import('../tunctl/probeOffload.js') | undefined;
 
 // The session: set by beginSession, one interface at a time.
 let gen = 0;
@@ -51,7 +63,7 @@ let createdHere = false;
 /** This thread entered another network namespace once: it stays there, so it is never reused. */
 let movedNetns = false;
 /** The rtnetlink watch of the device, while a session runs. */
-let watch: tunctl.LinkWatch | undefined;
+let watch: LinkWatch | undefined;
 
 function post(msg: WorkerMessage): void {
   port.postMessage(msg);
@@ -167,10 +179,14 @@ function start(): boolean {
  * anything is read: a stale mask on a device without a vnet header is cleared in any case.
  */
 function setUpOffload(): void {
-  const r = tunctl.setupOffload(fd, cfg.offload);
+  const r = setupOffloadUnprobed(fd, cfg.offload) ?? (probes ?? notLoaded()).setupOffload(fd, cfg.offload);
   const data = { ifname: name, mask: r.mask, read: r.read, write: r.write };
   for (const w of r.warnings) post({ type: 'log', level: 'warn', msg: `offload: ${w}`, data });
   if (cfg.offload !== undefined && cfg.offload !== false) post({ type: 'log', level: 'info', msg: ['offload set up', ...r.notes].join('; '), data });
+}
+
+function notLoaded(): never {
+  throw new Error('offload probes were not loaded before the start');
 }
 
 // ---- rx: kernel → ring ----
@@ -328,6 +344,7 @@ function shutdown(): void {
 
 type Fn = (...args: unknown[]) => unknown;
 const api = tunctl as unknown as Record<FdOp | NameOp, Fn>;
+for (const op of [...FD_OPS, ...NAME_OPS]) if (typeof api[op] !== 'function') throw new Error(`tunWorker: no tunctl.${op}`);
 
 function handle(req: WorkerRequest): unknown {
   if ((FD_OPS as readonly string[]).includes(req.op)) return api[req.op as FdOp](fd, ...req.args);
@@ -415,8 +432,42 @@ function replyClosed(id: number): void {
   }, 0);
 }
 
-port.on('message', (msg: WorkerInbound) => {
+/** Messages that arrived while the offload probes loaded: handled, in order, once they have. */
+let deferred: WorkerInbound[] | undefined;
+
+function onMessage(msg: WorkerInbound): void {
+  if (deferred) deferred.push(msg);
+  else receive(msg);
+}
+port.on('message', onMessage);
+
+/**
+ * A start that asks for offloads first loads the probes (asynchronously: the only wait in a
+ * start); whatever arrives meanwhile (a close, an abandon) waits for the start, as it would
+ * behind a synchronous one.
+ */
+function loadProbesThen(start: WorkerInbound): void {
+  const waiting: WorkerInbound[] = (deferred = []);
+  const flush = (ok: boolean): void => {
+    deferred = undefined;
+    if (ok) receive(start);
+    for (const m of waiting) onMessage(m);
+  };
+  import('../tunctl/probeOffload.js').then(
+    (m) => {
+      probes = m;
+      flush(true);
+    },
+    (err: unknown) => {
+      post({ type: 'fatal', phase: 'start', error: toWire(err) });
+      flush(false);
+    },
+  );
+}
+
+function receive(msg: WorkerInbound): void {
   if ('type' in msg) {
+    if (closing && !probes && offloadNeedsProbes(msg.config.offload)) return loadProbesThen(msg);
     if (closing) beginSession(msg.config);
     else post({ type: 'fatal', phase: 'start', error: { name: 'Error', message: `this worker already serves ${name}` } });
     return;
@@ -437,7 +488,7 @@ port.on('message', (msg: WorkerInbound) => {
   } catch (err) {
     post({ type: 'reply', id: req.id, ok: false, error: toWire(err) });
   }
-});
+}
 
 // An uncaught exception or process.exit(): mark the rings closed, so the main thread refuses
 // packets at once instead of queueing them for a thread that is gone.

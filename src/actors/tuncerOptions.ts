@@ -18,7 +18,7 @@ import { MTU_RANGE } from '../tunctl/netif.js';
 import { MAX_PACKET } from '../tunctl/packetIo.js';
 import { parseIp, checkPrefix } from '../packet/ipAddress.js';
 import { parseMac, isMulticastMac } from '../packet/mac.js';
-import { checkOffloadSetting, type OffloadSetting } from '../tunctl/probeOffload.js';
+import { checkOffloadSetting, type OffloadSetting } from '../tunctl/offloadSetting.js';
 
 /**
  * gen_tcp's active modes: `true` every packet, `false` none (read with `recv`), `'once'`

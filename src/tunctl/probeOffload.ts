@@ -15,24 +15,9 @@ import { info, offload, vnetHdrSize, type OffloadFlags } from './fdControl.js';
 import { ifFlags } from './netif.js';
 import { write } from './packetIo.js';
 import { assertBool, assertFd, assertOptions } from './validate.js';
+import { setupOffloadUnprobed, wanted, type OffloadSetting, type OffloadSetup, type OffloadWant } from './offloadSetting.js';
 
-/**
- * What {@link probeOffload} wants: TCP segmentation (TSO4/6), UDP segmentation (USO4/6,
- * Linux 6.2), ECN with TSO. Checksum offload (`csum`) comes with any of them.
- *
- * @example
- * ```ts
- * const want: OffloadWant = { tcp: true, udp: true };
- * ```
- */
-export interface OffloadWant {
-  /** TSO4 and TSO6 (default true). */
-  tcp?: boolean;
-  /** USO4 and USO6 (default true). */
-  udp?: boolean;
-  /** TSO_ECN (default false). */
-  ecn?: boolean;
-}
+export { checkOffloadSetting, type OffloadSetting, type OffloadSetup, type OffloadWant } from './offloadSetting.js';
 
 /**
  * What {@link probeOffload} found and left set.
@@ -65,15 +50,6 @@ function flagsOf(mask: number): Required<OffloadFlags> {
     csum: on(c.TUN_F_CSUM), tso4: on(c.TUN_F_TSO4), tso6: on(c.TUN_F_TSO6), tsoEcn: on(c.TUN_F_TSO_ECN),
     ufo: on(c.TUN_F_UFO), uso4: on(c.TUN_F_USO4), uso6: on(c.TUN_F_USO6),
   };
-}
-
-function wanted(want: OffloadWant | undefined, name: string): Required<OffloadWant> {
-  assertOptions(want, name, ['tcp', 'udp', 'ecn']);
-  const w = { tcp: want?.tcp ?? true, udp: want?.udp ?? true, ecn: want?.ecn ?? false };
-  assertBool(w.tcp, 'tcp');
-  assertBool(w.udp, 'udp');
-  assertBool(w.ecn, 'ecn');
-  return w;
 }
 
 /**
@@ -232,59 +208,6 @@ export function probeGroWrite(fd: number, options?: { udp?: boolean }): GroWrite
 }
 
 /**
- * The offloads an interface asks for: `'auto'` (all the kernel takes), `false` (none: the
- * mask is cleared), or TCP and UDP chosen (each default true when the object is given).
- *
- * @example
- * ```ts
- * const setting: OffloadSetting = { tcp: true, udp: false };
- * ```
- */
-export type OffloadSetting = 'auto' | false | { tcp?: boolean; udp?: boolean };
-
-/**
- * What {@link setupOffload} did; `warnings` say what was wanted and refused.
- *
- * @example
- * ```ts
- * const r: OffloadSetup = setupOffload(fd, 'auto');
- * for (const w of r.warnings) log.warn(w);
- * ```
- */
-export interface OffloadSetup {
-  /** The TUN_F_* mask now set; `undefined` when it was left as it was (no setting, vnet header on). */
-  readonly mask: number | undefined;
-  /** Super-packets the kernel may hand out: TSO4/6, USO4/6. */
-  readonly read: { readonly tcp: boolean; readonly udp: boolean };
-  /** Coalesced writes the kernel took in {@link probeGroWrite}; `undefined` when untested (see `notes`). */
-  readonly write: { readonly tcp: boolean; readonly udp: boolean } | undefined;
-  /** Offloads wanted but refused (EINVAL, EIO): fallbacks to log as warnings. */
-  readonly warnings: readonly string[];
-  /** Other facts worth a log line (nothing to probe, a probe not run). */
-  readonly notes: readonly string[];
-}
-
-/**
- * Checks an {@link OffloadSetting}.
- *
- * @param value - the option as given
- * @param vnetHdr - whether the device is opened with a vnet header
- * @throws TypeError/RangeError for anything else, or for TCP/UDP asked for without `vnetHdr`
- * @example
- * ```ts
- * checkOffloadSetting({ tcp: true }, true);
- * ```
- */
-export function checkOffloadSetting(value: unknown, vnetHdr: boolean): asserts value is OffloadSetting {
-  if (value === 'auto' || value === false) return;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new TypeError(`offload must be 'auto', false or { tcp?, udp? }, got ${JSON.stringify(value)}`);
-  }
-  const w = wanted(value, 'offload option');
-  if ((w.tcp || w.udp) && !vnetHdr) throw new RangeError('offload needs vnetHdr: true (the kernel describes each super-packet in the vnet header)');
-}
-
-/**
  * Sets a device's offloads at start, as a `Tuncer` with the `offload` option does: without a
  * vnet header the mask is cleared (one left from an earlier attach would corrupt what is
  * read); with `false` it is cleared too; otherwise {@link probeOffload} sets the largest mask
@@ -301,19 +224,8 @@ export function checkOffloadSetting(value: unknown, vnetHdr: boolean): asserts v
  * ```
  */
 export function setupOffload(fd: number, setting: OffloadSetting | undefined): OffloadSetup {
-  assertFd(fd);
-  if (setting !== undefined) checkOffloadSetting(setting, true);
-  const vnet = info(fd).vnetHdr;
-  const none = (notes: string[]): OffloadSetup => ({ mask: 0, read: { tcp: false, udp: false }, write: undefined, warnings: [], notes });
-  if (!vnet) {
-    offload(fd, 0);
-    return none(setting === undefined || setting === false ? [] : ['no vnet header: offloads stay off']);
-  }
-  if (setting === undefined) return { ...none([]), mask: undefined };
-  if (setting === false) {
-    offload(fd, 0);
-    return none([]);
-  }
+  const settled = setupOffloadUnprobed(fd, setting);
+  if (settled || setting === undefined || setting === false) return settled as OffloadSetup;
   const w = setting === 'auto' ? { tcp: true, udp: true } : { tcp: setting.tcp ?? true, udp: setting.udp ?? true };
   const warnings: string[] = [];
   const notes: string[] = [];
