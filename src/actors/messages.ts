@@ -36,6 +36,8 @@ export interface WorkerConfig {
   readonly offload?: OffloadSetting | undefined;
   /** An open TUN/TAP fd to adopt instead of creating a device; the worker owns it from its start. */
   readonly adoptFd?: number;
+  /** Watch the device over rtnetlink (events, deletion). Queues 1..N-1 do not: queue 0 watches the device for all. */
+  readonly watch: boolean;
 }
 
 /** Calls the worker makes on the device's fd. */

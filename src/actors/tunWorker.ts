@@ -413,6 +413,7 @@ function beginSession(config: WorkerConfig): void {
   pollId = native.pollStart(fd, c.POLLIN, onReadable);
   pauseRx(ackAtPublish, false); // nothing is read until the main thread wants a packet
   txLoop(gen);
+  if (!cfg.watch) return;
   try {
     watchDevice();
   } catch (err) {

@@ -270,6 +270,7 @@ export function resolveTuncerOptions(opts: TuncerOptions): TuncerConfig {
     poisonReleased: opts.poisonReleased ?? false,
     queues,
     offload: opts.offload,
+    watch: true,
     ...(opts.fd !== undefined ? { adoptFd: opts.fd } : {}),
   };
 }
@@ -301,6 +302,7 @@ export function queueConfig(cfg: TuncerConfig, name: string, index: number): Tun
     routes: [],
     up: false,
     offload: undefined,
+    watch: false,
     rx: PacketRing.allocate(new PacketRing(cfg.rx).capacity),
     tx: PacketRing.allocate(new PacketRing(cfg.tx).capacity),
     active: false,

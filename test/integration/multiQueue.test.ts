@@ -3,7 +3,7 @@
 // queue's failure fails the interface (and a supervisor restarts it whole); nothing leaks.
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Tuncer, TuncerClosedError, Supervisor, tuncerChild, tunctl, type TuncerHandle, type SupervisorEvent, type TunEvent } from '../../src/index.js';
 import { MAX_QUEUES } from '../../src/actors/tuncerOptions.js';
@@ -104,6 +104,18 @@ describeKernel('multi-queue interfaces against the kernel', () => {
     await t.destroy();
     expect(devExists(t.devname)).toBe(false);
     expect(t.state).toBe('stopped');
+  });
+
+  it('only queue 0 watches the device over rtnetlink: one subscribed socket for four queues, and it still reports', async () => {
+    // rtnetlink sockets with multicast groups in this namespace (the kernel lists them per namespace).
+    const watching = (): number => readFileSync('/proc/net/netlink', 'utf8').split('\n').slice(1)
+      .map((l) => l.trim().split(/\s+/)).filter((f) => f[1] === '0' && f[3] !== undefined && f[3] !== '00000000').length;
+    const before = watching();
+    const t = await make(4, 60);
+    expect(watching() - before).toBe(1);
+    const mtu = new Promise<TunEvent>((resolve) => t.events$.subscribe((e) => e.type === 'link' && e.mtu === 1300 && resolve(e)));
+    await t.setMtu(1300);
+    await expect(mtu).resolves.toMatchObject({ type: 'link', mtu: 1300 });
   });
 
   it('one queue stays a plain interface: no queue list in stats, no multi-queue flag', async () => {
