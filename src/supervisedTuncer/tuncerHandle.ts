@@ -10,6 +10,8 @@ import type { ActiveMode } from '../actors/tuncerOptions.js';
 import type { ChildHost } from '../supervisor/childSpec.js';
 import type { SupervisorEvent } from '../supervisor/supervisorEvent.js';
 import { assertOptions } from '../tunctl/validate.js';
+import { checkFlow } from '../actors/queueSet.js';
+import type { PacketBatch } from '../actors/packetBatch.js';
 
 /**
  * What a {@link TuncerHandle} reports: the interface's own events, plus its restarts.
@@ -61,6 +63,8 @@ export class TuncerHandle {
   readonly #notes = new Subject<TuncerHandleEvent>();
   /** Packets of whichever instance is running; completes when the child is gone for good. */
   readonly packets$: Observable<Buffer>;
+  /** As `Tuncer.batches$` (views valid until the callback returns), of whichever instance is running. */
+  readonly batches$: Observable<PacketBatch>;
   /** The running instance's events and the supervisor's restarts of it. */
   readonly events$: Observable<TuncerHandleEvent>;
 
@@ -86,10 +90,13 @@ export class TuncerHandle {
       this.#current = t;
       if (t) this.#adopt(t);
     });
-    this.packets$ = instances.pipe(
-      switchMap((t) => (t ? t.packets$.pipe(catchError(() => EMPTY)) : EMPTY)),
-      takeUntil(this.#done),
-    );
+    const follow = <T>(stream: (t: Tuncer) => Observable<T>): Observable<T> =>
+      instances.pipe(
+        switchMap((t) => (t ? stream(t).pipe(catchError(() => EMPTY)) : EMPTY)),
+        takeUntil(this.#done),
+      );
+    this.packets$ = follow((t) => t.packets$);
+    this.batches$ = follow((t) => t.batches$);
     const own = instances.pipe(switchMap((t) => (t ? t.events$.pipe(catchError(() => EMPTY)) : EMPTY)));
     const sups = sup.events$.pipe(
       filter((e: SupervisorEvent) => 'id' in e && e.id === id && (e.type === 'child.restarting' || (e.type === 'child.started' && e.restart))),
@@ -156,18 +163,30 @@ export class TuncerHandle {
   }
 
   /**
-   * Send one packet through the running instance (waiting for a restart in progress).
+   * Send one packet through the running instance (waiting for a restart in progress). The
+   * second argument is an `AbortSignal` for the wait, or options: `signal`, and `flow`, the
+   * key that picks the queue of a multi-queue interface (as `Tuncer.send`'s).
    *
    * @example
    * ```ts
    * await handle.send(packet);
+   * await handle.send(packet, { flow: connectionId, signal: AbortSignal.timeout(1000) });
    * ```
    */
-  async send(packet: Uint8Array, signal?: AbortSignal): Promise<void> {
+  async send(packet: Uint8Array, opts?: AbortSignal | { signal?: AbortSignal; flow?: number }): Promise<void> {
+    let signal: AbortSignal | undefined;
+    let flow: number | undefined;
+    if (opts instanceof AbortSignal) {
+      signal = opts;
+    } else if (opts !== undefined) {
+      assertOptions(opts, 'send option', ['signal', 'flow']);
+      ({ signal, flow } = opts);
+      if (flow !== undefined) checkFlow(flow); // before any wait: bad input fails at once
+    }
     for (;;) {
       const t = await this.current(signal);
       try {
-        await t.send(packet);
+        await t.send(packet, flow);
         return;
       } catch (err) {
         if (!(err instanceof TuncerClosedError)) throw err;

@@ -12,7 +12,13 @@ class FakeTun {
   state: 'active' | 'passive' = 'passive';
   readonly modes: ActiveMode[] = [];
   readonly packets$ = new Subject<Buffer>();
+  readonly batches$ = new Subject<unknown>();
   readonly events$ = new Subject<TunEvent>();
+  readonly sent: [Uint8Array, number | undefined][] = [];
+
+  async send(packet: Uint8Array, flow?: number): Promise<void> {
+    this.sent.push([packet, flow]);
+  }
 
   constructor(active: ActiveMode = false) {
     if (active !== false && active !== 0) this.state = 'active';
@@ -31,8 +37,13 @@ class FakeHost {
   readonly host: ChildHost<Tuncer> = {
     events$: this.sup,
     instance$: () => this.instances as unknown as BehaviorSubject<Tuncer | undefined>,
-    whenRunning: () => Promise.reject(new Error('not used')),
+    whenRunning: () => {
+      this.waits += 1;
+      const t = this.instances.value;
+      return t ? Promise.resolve(t as unknown as Tuncer) : Promise.reject(new Error('none runs'));
+    },
   };
+  waits = 0;
 
   /** A restart: the old instance goes, the supervisor reports it, the new one comes. */
   restart(next: FakeTun): void {
@@ -104,5 +115,34 @@ describe('TuncerHandle delivery modes across restarts', () => {
     expect(second.modes).toEqual([false]);
     expect(second.state).toBe('passive');
     expect(events).toEqual(['restarting', 'restarted', 'passive']);
+  });
+
+  it('batches$ follows whichever instance runs, across a restart', () => {
+    const { h, handle } = setup();
+    const got: unknown[] = [];
+    handle.batches$.subscribe((b) => got.push(b));
+    const first = new FakeTun();
+    h.instances.next(first);
+    first.batches$.next('b1');
+    const second = new FakeTun();
+    h.restart(second);
+    first.batches$.next('stale'); // the old instance's stream is dropped
+    second.batches$.next('b2');
+    expect(got).toEqual(['b1', 'b2']);
+  });
+
+  it('send takes a signal or options with a flow key, and checks them before it waits', async () => {
+    const { h, handle } = setup();
+    const t = new FakeTun();
+    h.instances.next(t);
+    const p = new Uint8Array(20);
+    await handle.send(p);
+    await handle.send(p, AbortSignal.timeout(1000));
+    await handle.send(p, { flow: 7 });
+    expect(t.sent.map(([, flow]) => flow)).toEqual([undefined, undefined, 7]);
+    const waits = h.waits;
+    await expect(handle.send(p, { flow: -1 })).rejects.toThrow(RangeError);
+    await expect(handle.send(p, { queue: 1 } as object)).rejects.toThrow(/send option/);
+    expect(h.waits).toBe(waits);
   });
 });
