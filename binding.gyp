@@ -13,7 +13,8 @@
             "native/poll_linux.cc",
             "native/unix_linux.cc",
             "native/netns_linux.cc",
-            "native/netlink_linux.cc"
+            "native/netlink_linux.cc",
+            "native/udp_linux.cc"
           ]
         }]
       ],

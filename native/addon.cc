@@ -11,6 +11,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tunctl::RegisterPoll(env, exports);
   tunctl::RegisterUnix(env, exports);
   tunctl::RegisterNetlink(env, exports);
+  tunctl::RegisterUdp(env, exports);
   return exports;
 }
 

@@ -6,6 +6,9 @@
 #include <linux/if_tun.h>
 #include <linux/netlink.h>
 #include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <sys/socket.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -14,6 +17,12 @@
 
 #include "env_state.h"
 
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
 #ifndef TUN_F_USO4
 #define TUN_F_USO4 0x20
 #endif
@@ -84,6 +93,14 @@ void RegisterConstants(Napi::Env env, Napi::Object exports) {
   TUNCTL_CONST(POLLOUT);
   TUNCTL_CONST(POLLERR);
   TUNCTL_CONST(POLLHUP);
+  TUNCTL_CONST(SOL_UDP);
+  TUNCTL_CONST(UDP_SEGMENT);
+  TUNCTL_CONST(UDP_GRO);
+  TUNCTL_CONST(SOL_SOCKET);
+  TUNCTL_CONST(SO_RCVBUF);
+  TUNCTL_CONST(SO_SNDBUF);
+  TUNCTL_CONST(SO_RCVBUFFORCE);
+  TUNCTL_CONST(SO_SNDBUFFORCE);
   TUNCTL_CONST(NETLINK_EXT_ACK);
   TUNCTL_CONST(NETLINK_CAP_ACK);
   TUNCTL_CONST(NETLINK_GET_STRICT_CHK);

@@ -27,7 +27,7 @@ EnvState* InitEnvState(napi_env env);
 EnvState* GetEnvState(napi_env env);
 void MaybeFinishTeardown(EnvState* state);  // removes the cleanup hook once every handle is closed
 
-// tun_linux.cc / poll_linux.cc / unix_linux.cc / netlink_linux.cc: teardown halves and export registration.
+// tun_linux.cc / poll_linux.cc / unix_linux.cc / netlink_linux.cc / udp_linux.cc: teardown halves and export registration.
 void CloseAllFds(EnvState* state);
 void CloseAllPolls(EnvState* state);
 void RegisterTun(Napi::Env env, Napi::Object exports);
@@ -35,6 +35,7 @@ void RegisterNetif(Napi::Env env, Napi::Object exports);
 void RegisterPoll(Napi::Env env, Napi::Object exports);
 void RegisterUnix(Napi::Env env, Napi::Object exports);
 void RegisterNetlink(Napi::Env env, Napi::Object exports);
+void RegisterUdp(Napi::Env env, Napi::Object exports);
 void RegisterConstants(Napi::Env env, Napi::Object exports);
 
 }  // namespace tunctl

@@ -21,6 +21,7 @@ export * as offload from './offload/index.js';
 export { TunError, isRetryable, isGone } from './native/tunError.js';
 export { linkEvents } from './netlink/linkEvents.js';
 export { NetlinkParseError } from './netlink/netlinkMessage.js';
+export { UdpSocket, type UdpSocketOptions, type UdpMessage } from './udp/udpSocket.js';
 export { Tuncer, TuncerClosedError, type TuncerOptions, type TunEvent, type TuncerState, type TunStats, type TuncerStats, type QueueStats } from './actors/tuncer.js';
 export { MAX_QUEUES } from './actors/tuncerOptions.js';
 export { flowHash, flowLayout, type FlowLayout } from './actors/flowHash.js';

@@ -87,6 +87,15 @@ export interface NativeConstants {
   readonly POLLOUT: number;
   readonly POLLERR: number;
   readonly POLLHUP: number;
+  /** Socket options for {@link NativeBinding.udpSetInt}: SOL_UDP's segmentation offloads, SOL_SOCKET's buffer sizes. */
+  readonly SOL_UDP: number;
+  readonly UDP_SEGMENT: number;
+  readonly UDP_GRO: number;
+  readonly SOL_SOCKET: number;
+  readonly SO_RCVBUF: number;
+  readonly SO_SNDBUF: number;
+  readonly SO_RCVBUFFORCE: number;
+  readonly SO_SNDBUFFORCE: number;
   /** SOL_NETLINK options for {@link NativeBinding.netlinkSetInt}. */
   readonly NETLINK_EXT_ACK: number;
   readonly NETLINK_CAP_ACK: number;
@@ -230,6 +239,30 @@ export interface NativeBinding {
    *  was multicast to. Throws `{ errno: ENOBUFS }` when the socket's queue overflowed and
    *  messages were lost. */
   netlinkRecv(fd: number, buf: Uint8Array, timeoutMs: number, out: Uint32Array): number;
+
+  /** socket(AF_INET or AF_INET6, SOCK_DGRAM|SOCK_NONBLOCK|SOCK_CLOEXEC); tracked like a TUN fd. */
+  udpOpen(family: 4 | 6): number;
+  /** bind(fd) to `addr` (4 or 16 bytes) and `port`. */
+  udpBind(fd: number, addr: Uint8Array, port: number): void;
+  /** connect(fd) to `addr` (4 or 16 bytes) and `port`. */
+  udpConnect(fd: number, addr: Uint8Array, port: number): void;
+  /** getsockname(fd): the address into `out` (16 bytes; IPv4 in the first 4); returns `port | family << 16`. */
+  udpLocal(fd: number, out: Uint8Array): number;
+  /** setsockopt(fd, level, option, &value): UDP_SEGMENT, UDP_GRO (SOL_UDP); SO_RCVBUF, SO_SNDBUF and their FORCE forms (SOL_SOCKET). */
+  udpSetInt(fd: number, level: number, option: number, value: number): void;
+  /**
+   * sendmsg(MSG_NOSIGNAL) of `buf[offset, offset+length)` to `addr:port` (null: the connected
+   * peer); `segSize` > 0 adds UDP_SEGMENT, so the kernel sends it as datagrams of `segSize`
+   * bytes (the last may be shorter). Returns the bytes sent, or -1 on EAGAIN.
+   */
+  udpSend(fd: number, buf: Uint8Array, offset: number, length: number, segSize: number, addr: Uint8Array | null, port: number): number;
+  /**
+   * recvmsg(MSG_TRUNC) into `buf[offset, offset+length)`: the bytes received (more than
+   * `length` when a datagram did not fit), or -1 on EAGAIN. `out[0]` = the size UDP_GRO cut
+   * the joined datagrams at (0: one datagram); `out[1]` = the sender's `port | family << 16`,
+   * its address in `from` (16 bytes) when given.
+   */
+  udpRecv(fd: number, buf: Uint8Array, offset: number, length: number, out: Int32Array, from: Uint8Array | null): number;
 }
 
 /**
