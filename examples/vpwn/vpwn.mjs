@@ -137,21 +137,28 @@ tun.packets$.subscribe((packet) => {
   if (opt.verbose) log(`> ${describePacket(OFFLOAD ? packet.subarray(10) : packet, { ethernet: opt.mode === 'tap' })}`);
   const s = sock;
   if (!s) return; // no peer: dropped, like a cable pulled out
-  const frame = Buffer.allocUnsafe(LEN + packet.length);
-  if (OFFLOAD) {
-    frame.writeUInt32BE(packet.length, 0);
-    if (packet[1] !== 0) stats.superPackets += 1; // gso_type: not VIRTIO_NET_HDR_GSO_NONE
-  } else {
-    frame.writeUInt16BE(packet.length, 0);
-  }
-  packet.copy(frame, LEN);
   stats.toPeer += 1;
   // The packets of one delivery go out in one writev(), not a syscall each.
   if (s.writableCorked === 0) {
     s.cork();
     process.nextTick(() => s.uncork());
   }
-  if (!s.write(frame) && !blocked) {
+  let ok;
+  if (OFFLOAD) {
+    // A super-packet is up to 64 KiB, and `packet` is already our own copy: its length goes
+    // into the same writev as a buffer of its own, instead of a 64 KiB frame and a copy.
+    const len = Buffer.allocUnsafe(4);
+    len.writeUInt32BE(packet.length, 0);
+    if (packet[1] !== 0) stats.superPackets += 1; // gso_type: not VIRTIO_NET_HDR_GSO_NONE
+    s.write(len);
+    ok = s.write(packet);
+  } else {
+    const frame = Buffer.allocUnsafe(2 + packet.length);
+    frame.writeUInt16BE(packet.length, 0);
+    packet.copy(frame, 2);
+    ok = s.write(frame);
+  }
+  if (!ok && !blocked) {
     blocked = true;
     stats.writeStalls += 1;
     s.once('drain', () => {
@@ -225,34 +232,68 @@ function attach(s, peer) {
   blocked = false;
   s.setNoDelay(true);
   log(`connected to ${peer}`);
-  let pending = Buffer.alloc(0);
+  // The frames are cut out of the chunks as views; only a frame that straddles chunks is
+  // copied, once, into `assembly`, which is reused (toTun copies what it keeps): with 64 KiB
+  // super-packets most frames straddle, and a buffer each would keep the GC busy.
+  const head = Buffer.alloc(4); // a length (or the hello) split across chunks
+  let headFill = 0;
+  const assembly = Buffer.allocUnsafe(MAX_FRAME);
+  let frame = null; // a view of `assembly`: a frame's packet being completed from the next chunks
+  let frameFill = 0;
   let greeted = !OFFLOAD;
   if (OFFLOAD) s.write(HELLO);
   s.on('data', (chunk) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     let at = 0;
-    if (!greeted) {
-      if (pending.length < HELLO.length) return;
-      if (!pending.subarray(0, HELLO.length).equals(HELLO)) {
-        log(`${peer} is not a vpwn --offload end (it sent ${pending.subarray(0, HELLO.length).toString('hex')}, not "VPO4"): closing`);
-        s.destroy();
-        return;
+    while (at < chunk.length) {
+      if (frame) {
+        const n = chunk.copy(frame, frameFill, at, Math.min(chunk.length, at + frame.length - frameFill));
+        frameFill += n;
+        at += n;
+        if (frameFill === frame.length) {
+          toTun(frame);
+          frame = null;
+        }
+        continue;
       }
-      greeted = true;
-      at = HELLO.length;
-    }
-    while (pending.length - at >= LEN) {
-      const len = OFFLOAD ? pending.readUInt32BE(at) : pending.readUInt16BE(at);
+      // The next 4 bytes of hello, or LEN bytes of length: from the chunk, or gathered in `head`.
+      const want = greeted ? LEN : HELLO.length;
+      let field;
+      if (headFill === 0 && chunk.length - at >= want) {
+        field = chunk.subarray(at, at + want);
+        at += want;
+      } else {
+        const n = chunk.copy(head, headFill, at, Math.min(chunk.length, at + want - headFill));
+        headFill += n;
+        at += n;
+        if (headFill < want) break;
+        field = head.subarray(0, want);
+        headFill = 0;
+      }
+      if (!greeted) {
+        if (!field.equals(HELLO)) {
+          log(`${peer} is not a vpwn --offload end (it sent ${field.toString('hex')}, not "VPO4"): closing`);
+          s.destroy();
+          return;
+        }
+        greeted = true;
+        continue;
+      }
+      const len = OFFLOAD ? field.readUInt32BE(0) : field.readUInt16BE(0);
       if (len > MAX_FRAME) {
         log(`${peer} sent a frame of ${len} bytes, more than a packet can be: closing`);
         s.destroy();
         return;
       }
-      if (pending.length - at - LEN < len) break;
-      if (len > 0) toTun(pending.subarray(at + LEN, at + LEN + len));
-      at += LEN + len;
+      if (len === 0) continue;
+      if (chunk.length - at >= len) {
+        toTun(chunk.subarray(at, at + len));
+        at += len;
+      } else {
+        frame = assembly.subarray(0, len);
+        frameFill = chunk.copy(frame, 0, at);
+        at = chunk.length;
+      }
     }
-    pending = pending.subarray(at);
   });
   s.on('error', (err) => log(`connection error: ${err.message}`));
   s.on('close', () => {
