@@ -9,6 +9,12 @@
 //   and the sender's retransmits (`tunnel.udp.retrans.<mode>.tuncer`).
 //
 // The ratio offload / plain of the same run is the issue's target (>= 2.5).
+//
+// Then, for reference (`tunnel.udp.dgram.ceiling`, information): node:dgram alone over the
+// same veth, one Node process sending 1420-byte datagrams (a full tunnel packet's payload) to
+// another for SECS s, no tun, no TCP, no iperf3 (bench/dgramblast.mjs): what one datagram a
+// system call and a 'message' event a datagram can carry on this machine at best. Both tunnel
+// modes send exactly as many datagrams per byte, so this bounds both.
 import { scenario, args, sh, shq, child, BENCH, DIST } from './lib.mjs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -81,6 +87,18 @@ await scenario(
         a.kill();
         b.kill();
       }
+    }
+
+    if (opts.ceiling !== false) {
+      const blast = join(BENCH, 'dgramblast.mjs');
+      const recv = child('ip', ['netns', 'exec', B, process.execPath, blast, 'recv', UNDER.B, '7300']);
+      await recv.ready(10_000);
+      const sent = JSON.parse(client(A, SECS * 1000 + 20_000, process.execPath, blast, 'send', UNDER.A, UNDER.B, '7300', '1420', String(SECS)).trim().split('\n').pop());
+      await new Promise((r) => setTimeout(r, 200));
+      recv.send('report');
+      const got = await recv.json(10_000);
+      out.metrics.push({ id: 'tunnel.udp.dgram.ceiling', value: got.gbps, unit: 'Gb/s', extra: { sent: sent.sent, got: got.got, pps: Math.round(got.pps), size: 1420, secs: SECS } });
+      recv.kill();
     }
   },
   () => {
