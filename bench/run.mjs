@@ -276,7 +276,7 @@ function target(id) {
   if (id === 'vpwn.offload.tuncer') return timesPlain('vpwn.plain.tuncer');
   if (id === 'tunnel.udp.offload.tuncer') return timesPlain('tunnel.udp.plain.tuncer');
   // What node:dgram alone carries over the same veth: a bound on both tunnel modes.
-  if (id === 'tunnel.udp.dgram.ceiling') return { ref: 'tunnel.udp.plain.tuncer', text: '(info: x plain)' };
+  if (id === 'tunnel.udp.dgram.ceiling' || id.startsWith('tunnel.udp.c.')) return { ref: 'tunnel.udp.plain.tuncer', text: '(info: x plain)' };
   if (p[0] === 'vpwn' && p[1] === 'retrans' && p[2] === 'tuncer') {
     // Retransmits can be 0: 0 against 0 is a ratio of 1, any against 0 is infinite (a MISS).
     const ratio = (v, c) => (!Number.isFinite(c) || !Number.isFinite(v) ? NaN : c === 0 ? (v === 0 ? 1 : Infinity) : v / c);

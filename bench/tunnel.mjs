@@ -15,7 +15,12 @@
 // another for SECS s, no tun, no TCP, no iperf3 (bench/dgramblast.mjs): what one datagram a
 // system call and a 'message' event a datagram can carry on this machine at best. Both tunnel
 // modes send exactly as many datagrams per byte, so this bounds both.
-import { scenario, args, sh, shq, child, BENCH, DIST } from './lib.mjs';
+//
+// And the same in C (bench/c/udpgso): `tunnel.udp.c.plain`, one send(2)/recv(2) per 1420-byte
+// datagram, and `tunnel.udp.c.gsogro`, UDP_SEGMENT on the sender (46 datagrams of 1420 bytes
+// per send(2)) and UDP_GRO on the receiver: what the UDP side could carry if a tunnel's socket
+// I/O used the kernel's UDP offloads, which node:dgram cannot ask for. Information only.
+import { scenario, args, sh, shq, child, bin, BENCH, DIST } from './lib.mjs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -99,6 +104,13 @@ await scenario(
       const got = await recv.json(10_000);
       out.metrics.push({ id: 'tunnel.udp.dgram.ceiling', value: got.gbps, unit: 'Gb/s', extra: { sent: sent.sent, got: got.got, pps: Math.round(got.pps), size: 1420, secs: SECS } });
       recv.kill();
+      for (const [kind, flag] of [['plain', []], ['gsogro', ['x']]]) {
+        const r = child('ip', ['netns', 'exec', B, bin('udpgso'), 'recv', UNDER.B, '7301', ...flag]);
+        await r.ready(10_000);
+        const s = JSON.parse(client(A, SECS * 1000 + 20_000, bin('udpgso'), 'send', UNDER.A, UNDER.B, '7301', String(SECS), ...flag).trim());
+        const g = await r.json(15_000); // after its 1 s of silence
+        out.metrics.push({ id: `tunnel.udp.c.${kind}`, value: g.gbps, unit: 'Gb/s', extra: { sendCalls: s.sendCalls, sendBytes: s.len, recvCalls: g.recvCalls, bytes: g.bytes, secs: SECS } });
+      }
     }
   },
   () => {
