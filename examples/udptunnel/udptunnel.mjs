@@ -68,7 +68,7 @@ function hostPort(text) {
   return { host: m[1], port: Number(m[2]) };
 }
 
-const stats = { toPeer: 0, fromPeer: 0, superRead: 0, segments: 0, superWritten: 0, merged: 0, dropped: 0, badPackets: 0, sendErrors: 0 };
+const stats = { toPeer: 0, fromPeer: 0, superRead: 0, segments: 0, superWritten: 0, merged: 0, dropped: 0, badPackets: 0, notIp: 0, sendErrors: 0 };
 
 // What the interface logs (offload set-up, fallbacks): a line each, never per packet.
 let groUdp = false; // the kernel took a coalesced UDP write (GSO_UDP_L4, Linux 6.2)
@@ -209,6 +209,13 @@ const backlog = []; // packets (owned copies) waiting for room in the tx ring, i
 let draining = false;
 
 sock.on('message', (msg) => {
+  // Only the peer's address gets through a connected socket; still, what is not an IP packet
+  // (empty, or not version 4 or 6) is dropped here, not handed to the tun or the coalescer.
+  const version = msg.length >= 20 ? msg[0] >> 4 : 0;
+  if (version !== 4 && version !== 6) {
+    stats.notIp += 1;
+    return;
+  }
   inbox.push(msg);
   if (!scheduled) {
     scheduled = true;
@@ -282,7 +289,7 @@ async function shutdown(code) {
   await pump.catch(() => {});
   sock.close();
   const off = OFFLOAD ? `; super-packets read ${stats.superRead} (split into ${stats.segments} datagrams), super-packets written ${stats.superWritten} (from ${stats.merged} datagrams)` : '';
-  log(`stopped; datagrams to peer ${stats.toPeer}, from peer ${stats.fromPeer}${off}; dropped ${stats.dropped}, refused by the engine ${stats.badPackets}, socket errors ${stats.sendErrors}`);
+  log(`stopped; datagrams to peer ${stats.toPeer}, from peer ${stats.fromPeer}${off}; dropped ${stats.dropped}, refused by the engine ${stats.badPackets}, not IP ${stats.notIp}, socket errors ${stats.sendErrors}`);
   process.exit(code);
 }
 
