@@ -151,6 +151,8 @@ describeKernel('examples', () => {
     expect(out).toContain(`ok: ${probe} 198.18.80.2 after the restart`);
     expect(out.match(/tcp transfer ok: the far end got 5242880 bytes with the same sha256/g)?.length).toBe(3);
     expect(out).toMatch(/\[A\] udptunnel udpt0: interface restarted by the supervisor/);
+    // The restarted interface set its offloads up again (vnet header, TSO, GRO writes probed).
+    expect(out.match(/\[A\] udptunnel udpt0: offload set up \(read tcp true/g)?.length).toBe(2);
     // Both ends read super-packets and split them (none refused by the engine), and both
     // coalesced datagrams into super-packets for the tun.
     for (const end of ['A', 'B']) {
