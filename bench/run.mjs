@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The tunctl benchmark: `node bench/run.mjs [--quick] [--only rx,tx,latency,footprint,forward,vpwn] [--repeat N] [--opts JSON] [--use-dist]`
+// The tunctl benchmark: `node bench/run.mjs [--quick] [--only rx,tx,latency,footprint,forward,vpwn,tunnel] [--repeat N] [--opts JSON] [--use-dist]`
 // Run as root. It builds the C references (bench/c/*.c -> bench/bin/), re-executes itself in a
 // private network + mount namespace (unshare --net --mount), runs every scenario as a child
 // process several times, prints a table and writes bench/results.json. See bench/README.md.
@@ -17,7 +17,7 @@ const value = (name) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const quick = flag('--quick');
-const ALL = ['rx', 'tx', 'latency', 'footprint', 'forward', 'peer', 'offload', 'mq', 'vpwn'];
+const ALL = ['rx', 'tx', 'latency', 'footprint', 'forward', 'peer', 'offload', 'mq', 'vpwn', 'tunnel'];
 const only = (value('--only')?.split(',') ?? ALL).filter(Boolean);
 const extra = JSON.parse(value('--opts') ?? '{}'); // scenario options, e.g. '{"n":50000,"flood":false}'
 const repeat = Number(value('--repeat') ?? (quick ? 3 : 5));
@@ -271,6 +271,12 @@ function target(id) {
     return p[3] === 'p50' ? { ref, ...atMost(1.5) } : { ref, text: '(info)' };
   }
   if (p[0] === 'vpwn' && (p[1] === 'plain' || p[1] === 'reverse') && p[2] === 'tuncer') return { ref: `vpwn.${p[1]}.c`, ...atLeast(0.7) };
+  // Offload (issue 13): each tunnel with offload against itself without, same run.
+  const timesPlain = (ref) => ({ ref, text: '>= 2.5 x plain', ok: (r) => r >= 2.5 });
+  if (id === 'vpwn.offload.tuncer') return timesPlain('vpwn.plain.tuncer');
+  if (id === 'tunnel.udp.offload.tuncer') return timesPlain('tunnel.udp.plain.tuncer');
+  // What node:dgram alone carries over the same veth: a bound on both tunnel modes.
+  if (id === 'tunnel.udp.dgram.ceiling' || id.startsWith('tunnel.udp.c.')) return { ref: 'tunnel.udp.plain.tuncer', text: '(info: x plain)' };
   if (p[0] === 'vpwn' && p[1] === 'retrans' && p[2] === 'tuncer') {
     // Retransmits can be 0: 0 against 0 is a ratio of 1, any against 0 is infinite (a MISS).
     const ratio = (v, c) => (!Number.isFinite(c) || !Number.isFinite(v) ? NaN : c === 0 ? (v === 0 ? 1 : Infinity) : v / c);

@@ -79,7 +79,11 @@ function tcpSink(bind) {
       hash.update(chunk);
       bytes += chunk.length;
     });
-    sock.on('end', () => sock.end(`${bytes} ${hash.digest('hex')}\n`));
+    sock.on('end', () => {
+      const digest = hash.digest('hex');
+      console.log(`tcp-sink: got ${bytes} bytes from ${sock.remoteAddress}, sha256 ${digest}`);
+      sock.end(`${bytes} ${digest}\n`);
+    });
     sock.on('error', (err) => console.error(`tcp-sink: ${err.message}`));
   });
   server.listen(port, host, () => console.log(`tcp-sink listening on ${bind}`));

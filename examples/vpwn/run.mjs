@@ -11,16 +11,18 @@
 // a server on 198.18.50.2 with its SHA-256 checked. With --chaos it then crashes A's
 // interface worker (SIGUSR2) in the middle of a second transfer: the supervisor restarts the
 // interface, TCP retransmits what was lost, and the transfer must still complete with the
-// right checksum; then a ping again.
+// right checksum; then a ping again. With --offload both ends run `vpwn.mjs --offload`: TSO
+// super-packets cross the tunnel whole (4-byte framing).
 // Exits 0 when all of it worked, 1 when something failed, 77 when it cannot run here.
 //
-//   sudo node examples/vpwn/run.mjs [--bytes N] [--chaos]
+//   sudo node examples/vpwn/run.mjs [--bytes N] [--chaos] [--offload]
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Lab, pingArgs, requirePrerequisites, sleep, usePing, waitForDad } from '../lib/lab.mjs';
 
 requirePrerequisites('the vpwn example');
-const { values: opt } = parseArgs({ options: { bytes: { type: 'string', default: String(5 * 1024 * 1024) }, chaos: { type: 'boolean', default: false } } });
+const { values: opt } = parseArgs({ options: { bytes: { type: 'string', default: String(5 * 1024 * 1024) }, chaos: { type: 'boolean', default: false }, offload: { type: 'boolean', default: false } } });
+const mode = opt.offload ? ['--offload'] : [];
 const vpwn = fileURLToPath(new URL('./vpwn.mjs', import.meta.url));
 const probe = fileURLToPath(new URL('../lib/probe.mjs', import.meta.url));
 
@@ -40,9 +42,9 @@ try {
   lab.veth(a, '198.19.0.1/30', b, '198.19.0.2/30');
   console.log(`namespaces ${a} and ${b}, joined by veth0 198.19.0.1/30 <-> 198.19.0.2/30`);
 
-  const endB = lab.node('B', b, vpwn, ['--listen', '198.19.0.2:7000', '--local', '198.18.50.2/24', '--local', 'fd00:50::2/64', '--name', 'vpwn0']);
+  const endB = lab.node('B', b, vpwn, ['--listen', '198.19.0.2:7000', '--local', '198.18.50.2/24', '--local', 'fd00:50::2/64', '--name', 'vpwn0', ...mode]);
   await endB.waitFor(/listening on/, 20_000); // a supervisor and its tun first: seconds on a busy machine
-  const endA = lab.node('A', a, vpwn, ['--connect', '198.19.0.2:7000', '--local', '198.18.50.1/24', '--local', 'fd00:50::1/64', '--name', 'vpwn0']);
+  const endA = lab.node('A', a, vpwn, ['--connect', '198.19.0.2:7000', '--local', '198.18.50.1/24', '--local', 'fd00:50::1/64', '--name', 'vpwn0', ...mode]);
   await Promise.all([endA.waitFor(/connected to/, 20_000), endB.waitFor(/connected to/, 20_000)]);
 
   // On a tun (IFF_NOARP) duplicate address detection ends at once, but from a kernel

@@ -7,6 +7,14 @@
 // The tun is a supervised child (one_for_one): if its worker dies, the supervisor makes it
 // again with the same name and addresses, and the TuncerHandle's streams keep flowing.
 // Each packet crosses the TCP connection as a 2-byte big-endian length and the packet.
+//
+// --offload (both ends, or neither): the tun has a vnet header and `offload: 'auto'`, so the
+// kernel hands out TCP super-packets of up to 64 KiB (TSO) and takes them back whole: each
+// crosses the connection as ONE frame, virtio_net_hdr included, and the far end writes it into
+// its tun as it is. No split, no coalesce: TCP carries any size. Such a frame does not fit a
+// 2-byte length, so in this mode the framing is a 4-byte big-endian length and the packet,
+// and each end first sends the 4 bytes "VPO4"; an end that reads anything else closes the
+// connection (a plain end talking to an --offload end would misread every length).
 // SIGUSR2 crashes the interface's worker, to watch the supervisor bring it back.
 //
 // Flow control, both ways:
@@ -22,7 +30,7 @@ import { Supervisor, TuncerClosedError, tuncerChild } from 'tunctl';
 import { describePacket } from '../lib/packets.mjs';
 
 const usage = `usage: vpwn.mjs (--listen ADDR:PORT | --connect ADDR:PORT) --local CIDR [--local CIDR...]
-                [--name vpwn0] [--mode tun|tap] [--credits 64] [--verbose]`;
+                [--name vpwn0] [--mode tun|tap] [--credits 64] [--offload] [--verbose]`;
 
 const { values: opt } = parseArgs({
   options: {
@@ -32,6 +40,7 @@ const { values: opt } = parseArgs({
     name: { type: 'string', default: 'vpwn0' },
     mode: { type: 'string', default: 'tun' },
     credits: { type: 'string', default: '64' },
+    offload: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -42,6 +51,11 @@ if (opt.help || Boolean(opt.listen) === Boolean(opt.connect) || !['tun', 'tap'].
 }
 
 const CREDITS = Number(opt.credits);
+const OFFLOAD = opt.offload;
+/** Bytes of the length in front of each packet: 2 (plain), 4 (--offload: super-packets). */
+const LEN = OFFLOAD ? 4 : 2;
+/** What an --offload end sends first, so that both ends agree on the framing. */
+const HELLO = Buffer.from('VPO4');
 const log = (msg) => console.log(`vpwn ${opt.name}: ${msg}`);
 
 /** "198.19.0.2:7000" or "[fd00::2]:7000" → { host, port } */
@@ -51,6 +65,20 @@ function hostPort(text) {
   return { host: m[1], port: Number(m[2]) };
 }
 
+/** Prints the interface's offload set-up and its fallbacks (a line per start, never per packet). */
+function offloadLog() {
+  const l = {
+    child: () => l,
+    debug() {},
+    info(data, msg) {
+      if (typeof msg === 'string' && msg.startsWith('offload set up')) log(`${msg} (read tcp ${data?.read?.tcp}, udp ${data?.read?.udp})`);
+    },
+    warn: (data, msg) => log(`warning: ${typeof data === 'string' ? data : msg}`),
+    error: (data, msg) => log(`error: ${typeof data === 'string' ? data : msg}`),
+  };
+  return l;
+}
+
 // ---- the supervised interface ----
 
 const sup = await Supervisor.start({
@@ -58,7 +86,15 @@ const sup = await Supervisor.start({
   strategy: 'one_for_one',
   intensity: 5,
   period: 10,
-  children: [tuncerChild({ name: opt.name, mode: opt.mode, addresses: opt.local, active: false })],
+  children: [
+    tuncerChild({
+      name: opt.name,
+      mode: opt.mode,
+      addresses: opt.local,
+      active: false,
+      ...(OFFLOAD ? { vnetHdr: true, offload: 'auto', logger: offloadLog() } : {}),
+    }),
+  ],
   observer: {
     next: (e) => {
       if (e.type === 'child.exited' && e.by === 'self') log(`interface exited: ${e.reason instanceof Error ? e.reason.message : String(e.reason)}`);
@@ -69,9 +105,9 @@ const sup = await Supervisor.start({
 const tun = sup.child(opt.name);
 let current; // the running Tuncer, for the trySend fast path
 sup.instance$(opt.name).subscribe((t) => (current = t));
-log(`up, ${opt.mode} with ${opt.local.join(', ') || 'no addresses'}`);
+log(`up, ${opt.mode} with ${opt.local.join(', ') || 'no addresses'}${OFFLOAD ? '; offload: super-packets whole, 4-byte lengths' : ''}`);
 
-const stats = { toPeer: 0, fromPeer: 0, creditGrants: 0, writeStalls: 0 };
+const stats = { toPeer: 0, fromPeer: 0, creditGrants: 0, writeStalls: 0, superPackets: 0 };
 
 // ---- tun → socket ----
 
@@ -98,19 +134,31 @@ tun.events$.subscribe((e) => {
 });
 
 tun.packets$.subscribe((packet) => {
-  if (opt.verbose) log(`> ${describePacket(packet, { ethernet: opt.mode === 'tap' })}`);
+  if (opt.verbose) log(`> ${describePacket(OFFLOAD ? packet.subarray(10) : packet, { ethernet: opt.mode === 'tap' })}`);
   const s = sock;
   if (!s) return; // no peer: dropped, like a cable pulled out
-  const frame = Buffer.allocUnsafe(2 + packet.length);
-  frame.writeUInt16BE(packet.length, 0);
-  packet.copy(frame, 2);
   stats.toPeer += 1;
   // The packets of one delivery go out in one writev(), not a syscall each.
   if (s.writableCorked === 0) {
     s.cork();
     process.nextTick(() => s.uncork());
   }
-  if (!s.write(frame) && !blocked) {
+  let ok;
+  if (OFFLOAD) {
+    // A super-packet is up to 64 KiB, and `packet` is already our own copy: its length goes
+    // into the same writev as a buffer of its own, instead of a 64 KiB frame and a copy.
+    const len = Buffer.allocUnsafe(4);
+    len.writeUInt32BE(packet.length, 0);
+    if (packet[1] !== 0) stats.superPackets += 1; // gso_type: not VIRTIO_NET_HDR_GSO_NONE
+    s.write(len);
+    ok = s.write(packet);
+  } else {
+    const frame = Buffer.allocUnsafe(2 + packet.length);
+    frame.writeUInt16BE(packet.length, 0);
+    packet.copy(frame, 2);
+    ok = s.write(frame);
+  }
+  if (!ok && !blocked) {
     blocked = true;
     stats.writeStalls += 1;
     s.once('drain', () => {
@@ -123,11 +171,13 @@ tun.packets$.subscribe((packet) => {
 // ---- socket → tun ----
 
 const backlog = [];
+/** The longest packet a frame may hold: the addon's MAX_PACKET (64 KiB, a vnet header and tun_pi). */
+const MAX_FRAME = 65535 + 12 + 4;
 let flushing = false;
 
 /** `packet` may be a view of the socket's chunk: trySend copies it; only a backlog keeps a copy. */
 function toTun(packet) {
-  if (opt.verbose) log(`< ${describePacket(packet, { ethernet: opt.mode === 'tap' })}`);
+  if (opt.verbose) log(`< ${describePacket(OFFLOAD ? packet.subarray(10) : packet, { ethernet: opt.mode === 'tap' })}`);
   stats.fromPeer += 1;
   if (!flushing && current) {
     try {
@@ -182,17 +232,68 @@ function attach(s, peer) {
   blocked = false;
   s.setNoDelay(true);
   log(`connected to ${peer}`);
-  let pending = Buffer.alloc(0);
+  // The frames are cut out of the chunks as views; only a frame that straddles chunks is
+  // copied, once, into `assembly`, which is reused (toTun copies what it keeps): with 64 KiB
+  // super-packets most frames straddle, and a buffer each would keep the GC busy.
+  const head = Buffer.alloc(4); // a length (or the hello) split across chunks
+  let headFill = 0;
+  const assembly = Buffer.allocUnsafe(MAX_FRAME);
+  let frame = null; // a view of `assembly`: a frame's packet being completed from the next chunks
+  let frameFill = 0;
+  let greeted = !OFFLOAD;
+  if (OFFLOAD) s.write(HELLO);
   s.on('data', (chunk) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     let at = 0;
-    while (pending.length - at >= 2) {
-      const len = pending.readUInt16BE(at);
-      if (pending.length - at - 2 < len) break;
-      if (len > 0) toTun(pending.subarray(at + 2, at + 2 + len));
-      at += 2 + len;
+    while (at < chunk.length) {
+      if (frame) {
+        const n = chunk.copy(frame, frameFill, at, Math.min(chunk.length, at + frame.length - frameFill));
+        frameFill += n;
+        at += n;
+        if (frameFill === frame.length) {
+          toTun(frame);
+          frame = null;
+        }
+        continue;
+      }
+      // The next 4 bytes of hello, or LEN bytes of length: from the chunk, or gathered in `head`.
+      const want = greeted ? LEN : HELLO.length;
+      let field;
+      if (headFill === 0 && chunk.length - at >= want) {
+        field = chunk.subarray(at, at + want);
+        at += want;
+      } else {
+        const n = chunk.copy(head, headFill, at, Math.min(chunk.length, at + want - headFill));
+        headFill += n;
+        at += n;
+        if (headFill < want) break;
+        field = head.subarray(0, want);
+        headFill = 0;
+      }
+      if (!greeted) {
+        if (!field.equals(HELLO)) {
+          log(`${peer} is not a vpwn --offload end (it sent ${field.toString('hex')}, not "VPO4"): closing`);
+          s.destroy();
+          return;
+        }
+        greeted = true;
+        continue;
+      }
+      const len = OFFLOAD ? field.readUInt32BE(0) : field.readUInt16BE(0);
+      if (len > MAX_FRAME) {
+        log(`${peer} sent a frame of ${len} bytes, more than a packet can be: closing`);
+        s.destroy();
+        return;
+      }
+      if (len === 0) continue;
+      if (chunk.length - at >= len) {
+        toTun(chunk.subarray(at, at + len));
+        at += len;
+      } else {
+        frame = assembly.subarray(0, len);
+        frameFill = chunk.copy(frame, 0, at);
+        at = chunk.length;
+      }
     }
-    pending = pending.subarray(at);
   });
   s.on('error', (err) => log(`connection error: ${err.message}`));
   s.on('close', () => {
@@ -244,7 +345,8 @@ async function shutdown(code) {
   server?.close();
   sock?.destroy();
   await sup.stop();
-  log(`stopped; packets to peer ${stats.toPeer}, from peer ${stats.fromPeer}, credit grants ${stats.creditGrants}, write stalls ${stats.writeStalls}`);
+  const off = OFFLOAD ? `, super-packets to peer ${stats.superPackets}` : '';
+  log(`stopped; packets to peer ${stats.toPeer}, from peer ${stats.fromPeer}${off}, credit grants ${stats.creditGrants}, write stalls ${stats.writeStalls}`);
   process.exit(code);
 }
 

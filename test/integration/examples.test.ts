@@ -1,6 +1,7 @@
 /**
- * The examples end to end: vpwn (a tunnel over TCP between two namespaces) and br (a
- * learning switch of taps in three namespaces). Each run script makes its own namespaces
+ * The examples end to end: vpwn (a tunnel over TCP between two namespaces, plain and with
+ * --offload), udptunnel (a tunnel over UDP, plain and with --offload) and br (a learning
+ * switch of taps in three namespaces). Each run script makes its own namespaces
  * (with `ip netns add`, inside the test's private namespace), checks the traffic itself and
  * removes everything; here we check its verdict, its output, and that nothing is left.
  */
@@ -78,6 +79,94 @@ describeKernel('examples', () => {
     expect(out).toMatch(/\[A\] vpwn vpwn0: stopped; packets to peer [1-9]\d*/);
     expect(out).toMatch(/\[B\] vpwn vpwn0: stopped; packets to peer [1-9]\d*/);
     expect(out).toContain('vpwn example: all checks passed');
+    expect(netnsList()).toEqual(before.ns);
+    expect(tunDevices()).toEqual(before.devs);
+  }, 50_000);
+
+  it(`vpwn --offload: ${probe} over IPv4 and IPv6, and TSO super-packets cross the TCP tunnel whole in a 5 MB transfer`, async () => {
+    const before = { ns: netnsList(), devs: tunDevices() };
+    const { code, out } = await runNode('examples/vpwn/run.mjs', ['--bytes', String(5 * 1024 * 1024), '--offload'], 40_000);
+    if (code !== 0) console.log(out);
+    expect(code).toBe(0);
+    // Both ends set up their offloads (TSO taken by this kernel) and agreed on the framing.
+    expect(out).toMatch(/\[A\] vpwn vpwn0: offload set up.*\(read tcp true/);
+    expect(out).toMatch(/\[B\] vpwn vpwn0: offload set up.*\(read tcp true/);
+    expect(out).toMatch(/\[B\] vpwn vpwn0: up, tun with 198\.18\.50\.2\/24, fd00:50::2\/64; offload: super-packets whole, 4-byte lengths/);
+    expect(out).toMatch(/\[A\] vpwn vpwn0: connected to 198\.19\.0\.2:7000/);
+    expect(out).not.toMatch(/is not a vpwn --offload end|warning:/);
+    expect(out).toContain(`ok: ${probe} 198.18.50.2`);
+    expect(out).toContain(`ok: ${probe} fd00:50::2`);
+    expect(out).toMatch(/tcp transfer ok: the far end got 5242880 bytes with the same sha256/);
+    // The sender's kernel handed out super-packets, and they crossed as they were.
+    const sent = /\[A\] vpwn vpwn0: stopped; packets to peer (\d+), from peer \d+, super-packets to peer (\d+)/.exec(out);
+    expect(sent).not.toBeNull();
+    expect(Number(sent![2])).toBeGreaterThan(0);
+    expect(Number(sent![1])).toBeLessThan(5242880 / 1448); // fewer packets than MTU-size segments
+    expect(out).toContain('vpwn example: all checks passed');
+    expect(netnsList()).toEqual(before.ns);
+    expect(tunDevices()).toEqual(before.devs);
+  }, 50_000);
+
+  it(`udptunnel: ${probe} over IPv4 and IPv6, a 5 MB TCP transfer each way, one datagram a packet`, async () => {
+    const before = { ns: netnsList(), devs: tunDevices() };
+    const { code, out } = await runNode('examples/udptunnel/run.mjs', ['--bytes', String(5 * 1024 * 1024)], 40_000);
+    if (code !== 0) console.log(out);
+    expect(code).toBe(0);
+    expect(out).toMatch(/\[A\] udptunnel udpt0: up, tun udpt0 mtu 1420 with 198\.18\.80\.1\/24, fd00:80::1\/64; udp 198\.19\.0\.1:7000 -> 198\.19\.0\.2:7000$/m);
+    expect(out).not.toMatch(/offload set up/);
+    if (usesPing) {
+      expect(out).toMatch(/\[A ping\] 64 bytes from 198\.18\.80\.2: icmp_seq=\d+ ttl=64/);
+      expect(out).toMatch(/\[A ping\] 64 bytes from fd00:80::2: icmp_seq=\d+ ttl=64/);
+    }
+    expect(out).toContain(`ok: ${probe} 198.18.80.2`);
+    expect(out).toContain(`ok: ${probe} fd00:80::2`);
+    expect(out).toContain('ok: tcp transfer of 5242880 bytes A -> B');
+    expect(out).toContain('ok: tcp transfer of 5242880 bytes B -> A over IPv6');
+    expect(out.match(/tcp transfer ok: the far end got 5242880 bytes with the same sha256/g)?.length).toBe(2);
+    // Every datagram one packet: at least a datagram per 1380-byte segment of each transfer.
+    for (const end of ['A', 'B']) {
+      const m = new RegExp(`\\[${end}\\] udptunnel udpt0: stopped; datagrams to peer (\\d+), from peer (\\d+); dropped \\d+, refused by the engine 0, not IP 0`).exec(out);
+      expect(m).not.toBeNull();
+      expect(Number(m![1])).toBeGreaterThan(5242880 / 1420);
+    }
+    expect(out).toContain('udptunnel example: all checks passed');
+    expect(netnsList()).toEqual(before.ns);
+    expect(tunDevices()).toEqual(before.devs);
+  }, 50_000);
+
+  it(`udptunnel --offload: ${probe}, and 5 MB each way as super-packets split into MTU-size datagrams and coalesced back, across a crash of the tun`, async () => {
+    const before = { ns: netnsList(), devs: tunDevices() };
+    const { code, out } = await runNode('examples/udptunnel/run.mjs', ['--bytes', String(5 * 1024 * 1024), '--offload', '--chaos'], 40_000);
+    if (code !== 0) console.log(out);
+    expect(code).toBe(0);
+    expect(out).toMatch(/\[A\] udptunnel udpt0: offload set up.*\(read tcp true, udp \w+; GRO writes tcp true/);
+    expect(out).toMatch(/\[B\] udptunnel udpt0: offload set up.*\(read tcp true, udp \w+; GRO writes tcp true/);
+    expect(out).toMatch(/\[A\] udptunnel udpt0: up, tun udpt0 mtu 1420 .*; offload: GSO split, GRO coalesce/);
+    expect(out).not.toMatch(/warning:/);
+    expect(out).toContain(`ok: ${probe} 198.18.80.2`);
+    expect(out).toContain(`ok: ${probe} fd00:80::2`);
+    expect(out).toContain('ok: tcp transfer of 5242880 bytes A -> B');
+    expect(out).toContain('ok: tcp transfer of 5242880 bytes B -> A over IPv6');
+    expect(out).toContain('ok: tcp transfer of 5242880 bytes across the restart');
+    expect(out).toContain(`ok: ${probe} 198.18.80.2 after the restart`);
+    expect(out.match(/tcp transfer ok: the far end got 5242880 bytes with the same sha256/g)?.length).toBe(3);
+    expect(out).toMatch(/\[A\] udptunnel udpt0: interface restarted by the supervisor/);
+    // The restarted interface set its offloads up again (vnet header, TSO, GRO writes probed).
+    expect(out.match(/\[A\] udptunnel udpt0: offload set up \(read tcp true/g)?.length).toBe(2);
+    // Both ends read super-packets and split them (none refused by the engine), and both
+    // coalesced datagrams into super-packets for the tun.
+    for (const end of ['A', 'B']) {
+      const m = new RegExp(
+        `\\[${end}\\] udptunnel udpt0: stopped; datagrams to peer \\d+, from peer \\d+; super-packets read (\\d+) \\(split into (\\d+) datagrams\\), super-packets written (\\d+) \\(from (\\d+) datagrams\\); dropped \\d+, refused by the engine 0, not IP 0`,
+      ).exec(out);
+      expect(m).not.toBeNull();
+      const [readSuper, split, written, merged] = m!.slice(1).map(Number);
+      expect(readSuper).toBeGreaterThan(0);
+      expect(split).toBeGreaterThan(readSuper!);
+      expect(written).toBeGreaterThan(0);
+      expect(merged).toBeGreaterThan(written!);
+    }
+    expect(out).toContain('udptunnel example: all checks passed');
     expect(netnsList()).toEqual(before.ns);
     expect(tunDevices()).toEqual(before.devs);
   }, 50_000);
