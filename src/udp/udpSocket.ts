@@ -58,6 +58,8 @@ export interface UdpMessage {
 const MAX_BYTES = 65535;
 /** Receives per readiness before the event loop gets a turn. */
 const RECVS_PER_WAKE = 64;
+/** Errors the kernel reports from ICMP about earlier sends: about the peer, not this socket. */
+const PEER_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN']);
 
 interface Endpoint {
   readonly bytes: Uint8Array;
@@ -97,6 +99,7 @@ export class UdpSocket {
   readonly #out = new Int32Array(2);
   readonly #from = new Uint8Array(16);
   #pollId = -1;
+  #listening = false;
   #writable: { id: number; waiters: (() => void)[] } | undefined;
   #closed = false;
 
@@ -249,8 +252,10 @@ export class UdpSocket {
 
   /**
    * Receive as datagrams arrive, on this thread's event loop: `onMessage` for each receive
-   * (its `data` valid during the call), `onError` (default: thrown) for a receive error, after
-   * which the socket stops listening. Until {@link close}.
+   * (its `data` valid during the call), until {@link close}. An ICMP error the kernel queued
+   * for an earlier send (ECONNREFUSED, EHOSTUNREACH, ENETUNREACH: a peer not up yet) goes to
+   * `onError` and listening goes on; any other receive error goes to `onError` (default:
+   * thrown) and listening stops.
    *
    * @example
    * ```ts
@@ -260,30 +265,56 @@ export class UdpSocket {
   listen(onMessage: (m: UdpMessage) => void, onError?: (err: Error) => void): void {
     this.#check();
     if (typeof onMessage !== 'function') throw new TypeError('listen(onMessage) takes a function');
-    if (this.#pollId >= 0) throw tunErrorFromCode('EBUSY', 'listen', undefined, 'this socket is listening already');
+    if (this.#listening) throw tunErrorFromCode('EBUSY', 'listen', undefined, 'this socket is listening already');
     const n = this.#native;
     const fail = (err: Error): void => {
       this.#stopListening();
       if (onError) onError(err);
       else throw err;
     };
-    this.#pollId = sys(() =>
-      n.pollStart(this.fd, n.constants.POLLIN, (status) => {
-        if (this.#closed) return;
-        if (status < 0) return fail(new Error(`tunctl: polling the UDP socket failed with libuv status ${status}`));
-        for (let i = 0; i < RECVS_PER_WAKE; i++) {
-          let m: UdpMessage | null;
-          try {
-            m = this.tryRecv();
-          } catch (err) {
-            return fail(err as Error);
+    /** Receive until nothing waits (or for a turn's worth); false once listening has ended. */
+    const drain = (): boolean => {
+      for (let i = 0; i < RECVS_PER_WAKE; i++) {
+        let m: UdpMessage | null;
+        try {
+          m = this.tryRecv();
+        } catch (err) {
+          if (!PEER_ERRORS.has((err as { code?: string }).code ?? '')) {
+            fail(err as Error);
+            return false;
           }
-          if (!m || this.#closed) return;
-          onMessage(m);
-          if (this.#pollId < 0) return; // closed, or stopped, by the callback
+          onError?.(err as Error); // the socket's pending error, now taken: go on
+          continue;
         }
-      }),
-    );
+        if (!m || this.#closed) return !this.#closed;
+        onMessage(m);
+        if (!this.#listening) return false; // closed, or stopped, by the callback
+      }
+      return true;
+    };
+    const arm = (): void => {
+      this.#pollId = sys(() =>
+        n.pollStart(this.fd, n.constants.POLLIN, (status) => {
+          if (this.#closed) return;
+          if (status >= 0) {
+            drain();
+            return;
+          }
+          // libuv reports POLLERR as EBADF and stops the handle: on a UDP socket that is an
+          // ICMP error waiting to be taken by a receive. Take it, then poll again.
+          n.pollStop(this.#pollId);
+          this.#pollId = -1;
+          if (drain() && this.#listening) arm();
+        }),
+      );
+    };
+    this.#listening = true;
+    try {
+      arm();
+    } catch (err) {
+      this.#listening = false;
+      throw err;
+    }
   }
 
   /**
@@ -305,6 +336,7 @@ export class UdpSocket {
   }
 
   #stopListening(): void {
+    this.#listening = false;
     if (this.#pollId >= 0) this.#native.pollStop(this.#pollId);
     this.#pollId = -1;
   }

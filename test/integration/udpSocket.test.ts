@@ -130,4 +130,22 @@ describeKernel('UdpSocket against the kernel', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(seen).toEqual([10]);
   });
+
+  it('a peer not up yet (ICMP port unreachable) is reported to onError and listening goes on', async () => {
+    // A free port, then nobody on it: a connected socket's send there comes back as ECONNREFUSED.
+    const probe = UdpSocket.open({ bind: '127.0.0.1:0' });
+    const port = probe.local.port;
+    probe.close();
+    const a = sock({ bind: '127.0.0.1:0', connect: `127.0.0.1:${port}` });
+    const errors: string[] = [];
+    const got: number[] = [];
+    a.listen((m) => got.push(m.data.length), (err) => errors.push((err as { code?: string }).code ?? String(err)));
+    a.trySend(new Uint8Array(8));
+    await untilSteady(() => errors.length > 0, 2000);
+    expect(errors).toEqual(['ECONNREFUSED']);
+    const b = sock({ bind: `127.0.0.1:${port}`, connect: `127.0.0.1:${a.local.port}` });
+    b.trySend(new Uint8Array(33));
+    await untilSteady(() => got.length > 0, 2000);
+    expect(got).toEqual([33]);
+  });
 });
