@@ -12,26 +12,29 @@
 // (20 + 8, or 40 + 8 over IPv6) in the path's 1500 bytes; each packet read is one datagram,
 // each datagram received is one packet written.
 //
-// --offload: the tun has a vnet header and `offload: 'auto'` (TSO/USO, checked GRO writes).
-// The kernel hands out TCP super-packets of up to 64 KiB; GsoSplitter cuts each into the
-// MTU-size segments the kernel would have sent (IP/TCP headers and checksums done in JS), and
-// each segment goes out as one datagram: the wire sees exactly what plain mode sends. On the
-// way in, the datagrams received in one turn of the event loop (up to 32 from libuv's read
-// loop) are coalesced by GroCoalescer into super-packets, each one write into the tun. Both
-// ends must run in the same mode: the datagrams are plain IP packets either way, but only an
-// --offload end writes super-packets.
+// --offload: offloads on both sides of the end, as wireguard-go has them.
+// - The tun has a vnet header and `offload: 'auto'` (TSO/USO, checked GRO writes): the kernel
+//   hands out TCP super-packets of up to 64 KiB, and GsoSplitter cuts each into the MTU-size
+//   segments the kernel would have sent (IP/TCP headers and checksums done in JS).
+// - The UDP socket sends a run of same-size datagrams in one sendmsg (UDP_SEGMENT: the kernel
+//   cuts the buffer, so the wire sees exactly the datagrams plain mode sends), and receives a
+//   run of the peer's datagrams in one recvmsg (UDP_GRO). GroCoalescer joins the packets of a
+//   run into super-packets, each one write into the tun.
+// Both ends must run in the same mode: the datagrams are plain IP packets either way, but
+// only an --offload end writes super-packets. Plain mode uses the same socket, one datagram
+// per sendmsg and per recvmsg, so the two modes differ only by the offloads.
 //
 // Flow control:
 // - tun → peer: the tun is passive and read in batches (`batches()`); the next batch is asked
 //   for once the datagrams of this one have left (the socket's send queue, when the kernel's
 //   buffer is full, is waited out); meanwhile packets wait in the ring, then in the kernel's
 //   queue, which drops when full, as a NIC does.
-// - peer → tun: the datagrams of one turn go in with one `sendBatch()`; what the tx ring
-//   cannot take waits in `sendAll()` in order, and past BACKLOG_MAX packets waiting more
-//   datagrams are dropped, as UDP may (TCP inside the tunnel retransmits).
-import { createSocket } from 'node:dgram';
+// - peer → tun: each datagram (or, with --offload, each run's super-packets) goes into the tx
+//   ring at once; what the ring cannot take waits in `sendAll()` in order, and past
+//   BACKLOG_MAX packets waiting more datagrams are dropped, as UDP may (TCP inside the tunnel
+//   retransmits).
 import { parseArgs } from 'node:util';
-import { Supervisor, TuncerClosedError, offload, tuncerChild } from 'tunctl';
+import { Supervisor, TuncerClosedError, UdpSocket, offload, tuncerChild } from 'tunctl';
 
 const { GsoSplitter, GroCoalescer, SegmentBuffer, OffloadError } = offload;
 
@@ -61,12 +64,9 @@ const OFFLOAD = opt.offload;
 const BACKLOG_MAX = 4096;
 const log = (msg) => console.log(`udptunnel ${NAME}: ${msg}`);
 
-/** "198.19.0.2:7000" or "[fd00::2]:7000" → { host, port } */
-function hostPort(text) {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
-  if (!m) throw new Error(`expected ADDR:PORT or [IPv6]:PORT, got ${JSON.stringify(text)}`);
-  return { host: m[1], port: Number(m[2]) };
-}
+/** Most datagrams one UDP_SEGMENT send may carry (the kernel's UDP_MAX_SEGMENTS), and bytes. */
+const GSO_MAX_SEGMENTS = 64;
+const GSO_MAX_BYTES = 65535 - 8 - 40;
 
 const stats = { toPeer: 0, fromPeer: 0, superRead: 0, segments: 0, superWritten: 0, merged: 0, dropped: 0, badPackets: 0, notIp: 0, sendErrors: 0 };
 
@@ -114,40 +114,62 @@ sup.instance$(NAME).subscribe((t) => (current = t));
 
 // ---- the UDP socket ----
 
-const bind = hostPort(opt.bind);
-const peer = hostPort(opt.peer);
-const sock = createSocket({ type: bind.host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
 let lastSendError = '';
-sock.on('error', (err) => {
-  // A connected UDP socket reports the peer's ICMP errors (ECONNREFUSED while it is not up yet).
+/** A peer's ICMP error (ECONNREFUSED while it is not up yet): counted, logged once per kind. */
+function peerError(err) {
   stats.sendErrors += 1;
   if (err.code !== lastSendError) log(`socket: ${err.message}`);
   lastSendError = err.code;
-});
-await new Promise((resolve, reject) => {
-  sock.once('error', reject);
-  sock.bind(bind.port, bind.host, () => {
-    sock.off('error', reject);
-    resolve();
-  });
-});
-await new Promise((resolve) => sock.connect(peer.port, peer.host, resolve));
-log(`up, tun ${NAME} mtu ${MTU} with ${opt.local.join(', ') || 'no addresses'}; udp ${opt.bind} -> ${opt.peer}${OFFLOAD ? '; offload: GSO split, GRO coalesce' : ''}`);
+}
+const sock = UdpSocket.open({ bind: opt.bind, connect: opt.peer, gro: OFFLOAD, bufferBytes: 4 << 20 });
+log(`up, tun ${NAME} mtu ${MTU} with ${opt.local.join(', ') || 'no addresses'}; udp ${opt.bind} -> ${opt.peer}${OFFLOAD ? '; offload: GSO split + UDP_SEGMENT, UDP_GRO + GRO coalesce' : ''}`);
 
 // ---- tun → peer ----
 
 let stopping = false;
 
+/** Send one datagram (or, with `segmentSize`, a run of them), waiting while the socket's buffer is full. */
+async function sendDatagram(data, segmentSize) {
+  const opts = segmentSize ? { segmentSize } : undefined;
+  for (;;) {
+    try {
+      if (sock.trySend(data, opts)) return;
+    } catch (err) {
+      if (sock.closed) return;
+      peerError(err); // the datagram is lost, as UDP may lose it
+      return;
+    }
+    await sock.writable();
+  }
+}
+
 /**
- * Send `count` packets through `packetAt(i)` as datagrams; resolves once all have left the
- * process (their memory may be reused then). The callback of the last one is the only one
- * asked for: a socket's sends complete in order.
+ * --offload: datagrams gathered into runs for UDP_SEGMENT. A run is datagrams of one size,
+ * back to back, and may end with one shorter datagram (the kernel cuts at the size, so the
+ * last piece is whatever is left). One copy per datagram, into `run`.
  */
-function sendDatagrams(count, packetAt) {
-  if (count === 0) return Promise.resolve();
-  for (let i = 0; i < count - 1; i++) sock.send(packetAt(i));
-  stats.toPeer += count;
-  return new Promise((resolve) => sock.send(packetAt(count - 1), () => resolve()));
+const run = new Uint8Array(GSO_MAX_BYTES);
+let runBytes = 0;
+let runSize = 0;
+let runCount = 0;
+
+async function flushRun() {
+  if (runCount === 0) return;
+  const data = run.subarray(0, runBytes);
+  const size = runCount > 1 ? runSize : 0;
+  stats.toPeer += runCount;
+  runBytes = runSize = runCount = 0;
+  await sendDatagram(data, size);
+}
+
+async function queueDatagram(src, offset, length) {
+  const closesRun = runCount > 0 && length < runSize; // a shorter one ends the run
+  if (runCount > 0 && (length > runSize || runCount === GSO_MAX_SEGMENTS || runBytes + length > GSO_MAX_BYTES)) await flushRun();
+  if (runCount === 0) runSize = length;
+  run.set(src.subarray(offset, offset + length), runBytes);
+  runBytes += length;
+  runCount += 1;
+  if (closesRun) await flushRun();
 }
 
 async function tunToPeer() {
@@ -156,8 +178,9 @@ async function tunToPeer() {
   // is sent, cleared, and the split retried.
   const out = OFFLOAD ? new SegmentBuffer(4096, 8 << 20) : undefined;
   const flushOut = async () => {
-    await sendDatagrams(out.count, (i) => out.packet(i));
+    for (let i = 0; i < out.count; i++) await queueDatagram(out.data, out.offset(i), out.lengthOf(i));
     out.clear();
+    await flushRun();
   };
   while (!stopping) {
     let t;
@@ -169,7 +192,9 @@ async function tunToPeer() {
     try {
       for await (const batch of t.batches({ max: 256 })) {
         if (!splitter) {
-          await sendDatagrams(batch.length, (i) => batch.packet(i)); // the views stay valid until the loop asks for the next batch
+          // One datagram per packet; the views stay valid until the loop asks for the next batch.
+          for (let i = 0; i < batch.length; i++) await sendDatagram(batch.packet(i));
+          stats.toPeer += batch.length;
           continue;
         }
         for (let i = 0; i < batch.length; i++) {
@@ -203,62 +228,79 @@ async function tunToPeer() {
 
 const gro = OFFLOAD ? new GroCoalescer({ tcp: true, udp: groUdp }) : undefined;
 const groOut = OFFLOAD ? new SegmentBuffer(1024, 4 << 20) : undefined;
-let inbox = [];
-let scheduled = false;
 const backlog = []; // packets (owned copies) waiting for room in the tx ring, in order
 let draining = false;
 
-sock.on('message', (msg) => {
-  // Only the peer's address gets through a connected socket; still, what is not an IP packet
-  // (empty, or not version 4 or 6) is dropped here, not handed to the tun or the coalescer.
-  const version = msg.length >= 20 ? msg[0] >> 4 : 0;
-  if (version !== 4 && version !== 6) {
-    stats.notIp += 1;
-    return;
-  }
-  inbox.push(msg);
-  if (!scheduled) {
-    scheduled = true;
-    setImmediate(deliver); // after libuv's read loop has handed out every datagram it read
-  }
-});
+/** A received run as the coalescer reads it: datagram i is data[i * size, ...), no view per datagram. */
+const received = {
+  data: new Uint8Array(0),
+  size: 0,
+  length: 0,
+  offset(i) {
+    return i * this.size;
+  },
+  lengthOf(i) {
+    return Math.min(this.size, this.data.length - i * this.size);
+  },
+};
 
-/** The datagrams of this turn into the tun: coalesced (--offload), then one sendBatch. */
-function deliver() {
-  scheduled = false;
-  const msgs = inbox;
-  inbox = [];
-  stats.fromPeer += msgs.length;
-  let packets = msgs;
-  if (gro) {
-    groOut.clear();
-    const before = gro.stats.superPackets;
-    const mergedBefore = gro.stats.merged;
-    gro.coalesce(msgs, groOut);
-    stats.superWritten += gro.stats.superPackets - before;
-    stats.merged += gro.stats.merged - mergedBefore;
-    packets = [];
-    for (let i = 0; i < groOut.count; i++) packets.push(groOut.packet(i));
-  }
-  let taken = 0;
+/** Into the tx ring now if it has room and nothing waits before it, else (a copy) into the backlog. */
+function toTun(packet) {
   const t = current;
   if (!draining && t) {
     try {
-      taken = t.sendBatch(packets);
+      if (t.trySend(packet)) return;
     } catch {
       // not running (restarting): the backlog waits for the next instance
     }
   }
-  if (taken === packets.length) return;
-  for (let i = taken; i < packets.length; i++) {
-    if (backlog.length >= BACKLOG_MAX) {
-      stats.dropped += packets.length - i;
-      break;
-    }
-    backlog.push(gro ? Buffer.from(packets[i]) : packets[i]); // groOut is reused next turn
+  if (backlog.length >= BACKLOG_MAX) {
+    stats.dropped += 1;
+    return;
   }
+  backlog.push(Buffer.from(packet)); // the socket's buffer (and groOut) is reused
   if (!draining) void drain();
 }
+
+/** What is not an IP packet (empty, or not version 4 or 6) is dropped here, never handed to the tun or the coalescer. */
+function isIp(data, offset, length) {
+  const version = length >= 20 ? data[offset] >> 4 : 0;
+  if (version === 4 || version === 6) return true;
+  stats.notIp += 1;
+  return false;
+}
+
+sock.listen((m) => {
+  if (!gro) {
+    stats.fromPeer += 1;
+    if (isIp(m.data, 0, m.data.length)) toTun(m.data);
+    return;
+  }
+  received.data = m.data;
+  received.size = m.segmentSize || m.data.length;
+  received.length = Math.ceil(m.data.length / received.size);
+  stats.fromPeer += received.length;
+  let source = received;
+  for (let i = 0; i < received.length; i++) {
+    if (isIp(m.data, received.offset(i), received.lengthOf(i))) continue;
+    // A stray datagram in the run (rare): coalesce the IP packets of it only.
+    source = [];
+    for (let j = 0; j < received.length; j++) {
+      const o = received.offset(j);
+      const len = received.lengthOf(j);
+      if (j === i || (j > i && !isIp(m.data, o, len))) continue;
+      source.push(m.data.subarray(o, o + len));
+    }
+    break;
+  }
+  groOut.clear();
+  const before = gro.stats.superPackets;
+  const mergedBefore = gro.stats.merged;
+  gro.coalesce(source, groOut);
+  stats.superWritten += gro.stats.superPackets - before;
+  stats.merged += gro.stats.merged - mergedBefore;
+  for (let i = 0; i < groOut.count; i++) toTun(groOut.packet(i));
+}, peerError);
 
 /** sendAll() the backlog on the running instance, waiting for room and for a restart. */
 async function drain() {

@@ -141,7 +141,7 @@ describeKernel('examples', () => {
     expect(code).toBe(0);
     expect(out).toMatch(/\[A\] udptunnel udpt0: offload set up.*\(read tcp true, udp \w+; GRO writes tcp true/);
     expect(out).toMatch(/\[B\] udptunnel udpt0: offload set up.*\(read tcp true, udp \w+; GRO writes tcp true/);
-    expect(out).toMatch(/\[A\] udptunnel udpt0: up, tun udpt0 mtu 1420 .*; offload: GSO split, GRO coalesce/);
+    expect(out).toMatch(/\[A\] udptunnel udpt0: up, tun udpt0 mtu 1420 .*; offload: GSO split \+ UDP_SEGMENT, UDP_GRO \+ GRO coalesce/);
     expect(out).not.toMatch(/warning:/);
     expect(out).toContain(`ok: ${probe} 198.18.80.2`);
     expect(out).toContain(`ok: ${probe} fd00:80::2`);
