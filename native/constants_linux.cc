@@ -7,7 +7,6 @@
 #include <linux/netlink.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
-#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <net/if.h>
 #include <poll.h>
@@ -16,13 +15,8 @@
 #include <cstdint>
 
 #include "env_state.h"
+#include "udp_gso.h"
 
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
 #ifndef TUN_F_USO4
 #define TUN_F_USO4 0x20
 #endif

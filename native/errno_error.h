@@ -4,6 +4,9 @@
 
 #include <napi.h>
 
+#include <errno.h>
+#include <sys/types.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -100,6 +103,24 @@ inline void CheckRange(Napi::Env env, int64_t offset, int64_t length, size_t siz
   if (offset < 0 || length < 0 || static_cast<uint64_t>(offset) > size ||
       static_cast<uint64_t>(length) > size - static_cast<uint64_t>(offset))
     throw Napi::RangeError::New(env, std::string(what) + " is outside the buffer");
+}
+
+// Arguments i, i + 1, i + 2 as (buf: Uint8Array, offset, length), checked to lie inside buf:
+// the bytes they name.
+inline Bytes ArgRange(const Napi::CallbackInfo& info, size_t i) {
+  Bytes buf = ArgBytes(info, i, "buf");
+  int64_t offset = ArgInt64(info, i + 1, "offset");
+  int64_t length = ArgInt64(info, i + 2, "length");
+  CheckRange(info.Env(), offset, length, buf.length, "[offset, offset + length)");
+  return Bytes{buf.data + offset, static_cast<size_t>(length)};
+}
+
+// What a non-blocking I/O call returns to JavaScript: the byte count, -1 for EAGAIN, or
+// (any other error, errno still set) a thrown ErrnoError.
+inline Napi::Value IoResult(Napi::Env env, ssize_t n, const std::string& syscall) {
+  if (n >= 0) return Napi::Number::New(env, static_cast<double>(n));
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
+  throw ErrnoError(env, errno, syscall);
 }
 
 }  // namespace tunctl

@@ -203,20 +203,12 @@ static Napi::Value Close(const Napi::CallbackInfo& info) {
 // read(2) or write(2) of buf[offset, offset + length): the byte count, or -1 on EAGAIN.
 template <typename Io>
 static Napi::Value OneIo(const Napi::CallbackInfo& info, Io io, const char* syscall) {
-  Napi::Env env = info.Env();
   int fd = ArgInt32(info, 0, "fd");
-  Bytes buf = ArgBytes(info, 1, "buf");
-  int64_t offset = ArgInt64(info, 2, "offset");
-  int64_t length = ArgInt64(info, 3, "length");
-  CheckRange(env, offset, length, buf.length, "[offset, offset + length)");
+  Bytes range = ArgRange(info, 1);
   ssize_t n;
-  do n = io(fd, buf.data + offset, static_cast<size_t>(length));
+  do n = io(fd, range.data, range.length);
   while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
-    throw ErrnoError(env, errno, syscall);
-  }
-  return Napi::Number::New(env, static_cast<double>(n));
+  return IoResult(info.Env(), n, syscall);
 }
 
 static Napi::Value Read(const Napi::CallbackInfo& info) {

@@ -8,21 +8,15 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
 
 #include "env_state.h"
+#include "udp_gso.h"
 #include "errno_error.h"
 
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
 
 namespace tunctl {
 
@@ -129,16 +123,13 @@ static Napi::Value UdpSetInt(const Napi::CallbackInfo& info) {
 static Napi::Value UdpSend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ArgInt32(info, 0, "fd");
-  Bytes buf = ArgBytes(info, 1, "buf");
-  int64_t offset = ArgInt64(info, 2, "offset");
-  int64_t length = ArgInt64(info, 3, "length");
-  CheckRange(env, offset, length, buf.length, "[offset, offset + length)");
+  Bytes range = ArgRange(info, 1);
   uint32_t segSize = ArgUint32(info, 4, "segSize");
   if (segSize > 0xffff) throw Napi::RangeError::New(env, "segSize must be from 0 to 65535");
   struct sockaddr_storage ss;
   socklen_t sslen = 0;
   if (!info[5].IsNull() && !info[5].IsUndefined()) sslen = ToSockaddr(env, ArgBytes(info, 5, "addr"), ArgUint32(info, 6, "port"), &ss);
-  struct iovec iov = {buf.data + offset, static_cast<size_t>(length)};
+  struct iovec iov = {range.data, range.length};
   struct msghdr msg;
   std::memset(&msg, 0, sizeof msg);
   if (sslen > 0) {
@@ -162,11 +153,7 @@ static Napi::Value UdpSend(const Napi::CallbackInfo& info) {
   ssize_t n;
   do n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
-    throw ErrnoError(env, errno, segSize > 0 ? "sendmsg(UDP_SEGMENT)" : "sendmsg");
-  }
-  return Napi::Number::New(env, static_cast<double>(n));
+  return IoResult(env, n, segSize > 0 ? "sendmsg(UDP_SEGMENT)" : "sendmsg");
 }
 
 // udpRecv(fd, buf, offset, length, out: Int32Array(2), from: Uint8Array(16) | null): one
@@ -177,10 +164,7 @@ static Napi::Value UdpSend(const Napi::CallbackInfo& info) {
 static Napi::Value UdpRecv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ArgInt32(info, 0, "fd");
-  Bytes buf = ArgBytes(info, 1, "buf");
-  int64_t offset = ArgInt64(info, 2, "offset");
-  int64_t length = ArgInt64(info, 3, "length");
-  CheckRange(env, offset, length, buf.length, "[offset, offset + length)");
+  Bytes range = ArgRange(info, 1);
   Bytes outBytes = ArgTyped(info, 4, napi_int32_array, "out", "Int32Array");
   if (outBytes.length < 2) throw Napi::RangeError::New(env, "out must hold 2 numbers");
   int32_t* out = reinterpret_cast<int32_t*>(outBytes.data);
@@ -188,7 +172,7 @@ static Napi::Value UdpRecv(const Napi::CallbackInfo& info) {
   if (!info[5].IsNull() && !info[5].IsUndefined()) from = ArgBytesN(info, 5, 16, "from");
   struct sockaddr_storage ss;
   std::memset(&ss, 0, sizeof ss);
-  struct iovec iov = {buf.data + offset, static_cast<size_t>(length)};
+  struct iovec iov = {range.data, range.length};
   struct msghdr msg;
   std::memset(&msg, 0, sizeof msg);
   msg.msg_name = &ss;
@@ -201,10 +185,7 @@ static Napi::Value UdpRecv(const Napi::CallbackInfo& info) {
   ssize_t n;
   do n = ::recvmsg(fd, &msg, MSG_TRUNC);
   while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
-    throw ErrnoError(env, errno, "recvmsg");
-  }
+  if (n < 0) return IoResult(env, n, "recvmsg");
   out[0] = 0;
   for (struct cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm != nullptr; cm = CMSG_NXTHDR(&msg, cm)) {
     if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
