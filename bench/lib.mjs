@@ -37,6 +37,20 @@ export function devStat(dev, name) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** A command in network namespace `ns` (`ip netns exec`); its stdout. */
+export const nsx = (ns, ...cmd) => sh('ip', 'netns', 'exec', ns, ...cmd);
+/** A client in namespace `ns`, killed after timeoutMs; its stdout. */
+export const client = (ns, timeoutMs, ...cmd) => execFileSync('ip', ['netns', 'exec', ns, ...cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+
+/** Lines of a child (from {@link child}) until one matches `re` (the others are dropped). */
+export async function waitLine(c, re, ms) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const l = await c.line(Math.max(1, end - Date.now()));
+    if (re.test(l)) return l;
+  }
+}
+
 /**
  * A child process speaking the bench's line protocol: it prints "ready" once set up, takes
  * lines on stdin, and prints JSON lines as results. Every child is killed on teardown.

@@ -20,8 +20,7 @@
 // datagram, and `tunnel.udp.c.gsogro`, UDP_SEGMENT on the sender (46 datagrams of 1420 bytes
 // per send(2)) and UDP_GRO on the receiver: what the UDP side could carry if a tunnel's socket
 // I/O used the kernel's UDP offloads, which node:dgram cannot ask for. Information only.
-import { scenario, args, sh, shq, child, bin, BENCH, DIST } from './lib.mjs';
-import { execFileSync } from 'node:child_process';
+import { scenario, args, sh, shq, child, bin, BENCH, DIST, nsx, client, waitLine } from './lib.mjs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -35,16 +34,6 @@ const UNDER = { A: '198.18.72.1', B: '198.18.72.2' };
 const FAR = '198.18.73.2';
 const SCRIPT = join(BENCH, '..', 'examples', 'udptunnel', 'udptunnel.mjs');
 const HOOK = pathToFileURL(join(BENCH, 'tunctlhook.mjs')).href;
-const nsx = (ns, ...cmd) => sh('ip', 'netns', 'exec', ns, ...cmd);
-const client = (ns, timeoutMs, ...cmd) => execFileSync('ip', ['netns', 'exec', ns, ...cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-
-async function waitLine(c, re, ms) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const l = await c.line(Math.max(1, end - Date.now()));
-    if (re.test(l)) return l;
-  }
-}
 
 /** One end in namespace `ns`. */
 function end(ns, me, other, cidr, port, offload) {

@@ -16,8 +16,7 @@
 //
 // `--opts '{"vpwns":["c","mixed","tuncer"]}'` adds a mixed pair (C listening in B, vpwn.mjs
 // connecting in A), for information: what one vpwn.mjs end adds.
-import { scenario, args, sh, shq, child, bin, BENCH, DIST, percentile } from './lib.mjs';
-import { execFileSync } from 'node:child_process';
+import { scenario, args, sh, shq, child, bin, BENCH, DIST, percentile, nsx, client, waitLine } from './lib.mjs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -33,18 +32,6 @@ const PEER = '198.18.70.2';
 const FAR = '198.18.71.2';
 const VPWN_MJS = join(BENCH, '..', 'examples', 'vpwn', 'vpwn.mjs');
 const HOOK = pathToFileURL(join(BENCH, 'tunctlhook.mjs')).href;
-const nsx = (ns, ...cmd) => sh('ip', 'netns', 'exec', ns, ...cmd);
-/** A client in namespace `ns`, killed after timeoutMs; its stdout. */
-const client = (ns, timeoutMs, ...cmd) => execFileSync('ip', ['netns', 'exec', ns, ...cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-
-/** Lines of a child until one matches `re` (the others are dropped). */
-async function waitLine(c, re, ms) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const l = await c.line(Math.max(1, end - Date.now()));
-    if (re.test(l)) return l;
-  }
-}
 
 /** One end of the tunnel in namespace `ns`: listening (B) or connecting (A). */
 function vpwnEnd(pair, ns, listen, port, cidr) {

@@ -15,7 +15,7 @@
 //   sudo node examples/br/run.mjs [--ports 3]
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Lab, pingArgs, requirePrerequisites, usePing, waitForDad } from '../lib/lab.mjs';
+import { Lab, check, finish, pingArgs, requirePrerequisites, usePing, waitForDad } from '../lib/lab.mjs';
 
 requirePrerequisites('the br example');
 const { values: opt } = parseArgs({ options: { ports: { type: 'string', default: '3' } } });
@@ -29,12 +29,6 @@ const probe = fileURLToPath(new URL('../lib/probe.mjs', import.meta.url));
 
 const lab = new Lab('br');
 lab.trapSignals();
-
-async function check(what, proc) {
-  const code = await proc.result();
-  if (code !== 0) throw new Error(`${what} failed (exit code ${code})`);
-  console.log(`ok: ${what}`);
-}
 
 let ping = false;
 
@@ -78,5 +72,4 @@ try {
 } finally {
   await lab.cleanup();
 }
-console.log(ok ? 'br example: all checks passed' : 'br example: FAILED');
-process.exit(ok ? 0 : 1);
+finish('br', ok);

@@ -229,3 +229,31 @@ export async function waitForDad(ns, dev, timeoutMs = 10_000) {
     await sleep(50);
   }
 }
+
+/** Wait for `proc` (a {@link Lab} child) to exit; throw unless it exited 0, else print `ok: what`. */
+export async function check(what, proc) {
+  const code = await proc.result();
+  if (code !== 0) throw new Error(`${what} failed (exit code ${code})`);
+  console.log(`ok: ${what}`);
+}
+
+/**
+ * --chaos: a TCP transfer (`probe.mjs tcp-send` from namespace `ns` to `to`) during which the
+ * interface worker of `end` (a tunnel end started by the lab) is crashed with SIGUSR2; the
+ * supervisor must bring the interface back and the transfer complete with its digest.
+ */
+export async function transferAcrossCrash(lab, { ns, probe, end, to, bytes }) {
+  const transfer = lab.node('A tcp-send', ns, probe, ['tcp-send', '--to', to, '--bytes', bytes]);
+  await transfer.waitFor(/connected to/);
+  await sleep(100); // let it get going
+  console.log('--chaos: crashing the interface worker of A during a transfer');
+  end.child.kill('SIGUSR2');
+  await end.waitFor(/interface restarted by the supervisor/);
+  await check(`tcp transfer of ${bytes} bytes across the restart`, transfer);
+}
+
+/** Print the example's verdict and exit with it (0 or 1). */
+export function finish(name, ok) {
+  console.log(ok ? `${name} example: all checks passed` : `${name} example: FAILED`);
+  process.exit(ok ? 0 : 1);
+}

@@ -17,7 +17,7 @@
 //   sudo node examples/udptunnel/run.mjs [--offload] [--bytes N] [--chaos]
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Lab, pingArgs, requirePrerequisites, sleep, usePing, waitForDad } from '../lib/lab.mjs';
+import { Lab, check, finish, pingArgs, requirePrerequisites, transferAcrossCrash, usePing, waitForDad } from '../lib/lab.mjs';
 
 requirePrerequisites('the udptunnel example');
 const { values: opt } = parseArgs({
@@ -32,12 +32,6 @@ const probe = fileURLToPath(new URL('../lib/probe.mjs', import.meta.url));
 
 const lab = new Lab('udpt');
 lab.trapSignals();
-
-async function check(what, proc) {
-  const code = await proc.result();
-  if (code !== 0) throw new Error(`${what} failed (exit code ${code})`);
-  console.log(`ok: ${what}`);
-}
 
 let ok = false;
 try {
@@ -72,13 +66,7 @@ try {
   await check(`tcp transfer of ${opt.bytes} bytes B -> A over IPv6`, lab.node('B tcp-send', b, probe, ['tcp-send', '--to', '[fd00:80::1]:9000', '--bytes', opt.bytes]));
 
   if (opt.chaos) {
-    const transfer = lab.node('A tcp-send', a, probe, ['tcp-send', '--to', '198.18.80.2:9000', '--bytes', opt.bytes]);
-    await transfer.waitFor(/connected to/);
-    await sleep(100); // let it get going
-    console.log('--chaos: crashing the interface worker of A during a transfer');
-    endA.child.kill('SIGUSR2');
-    await endA.waitFor(/interface restarted by the supervisor/);
-    await check(`tcp transfer of ${opt.bytes} bytes across the restart`, transfer);
+    await transferAcrossCrash(lab, { ns: a, probe, end: endA, to: '198.18.80.2:9000', bytes: opt.bytes });
     await reach('198.18.80.2', ' after the restart');
   }
   ok = true;
@@ -87,5 +75,4 @@ try {
 } finally {
   await lab.cleanup();
 }
-console.log(ok ? 'udptunnel example: all checks passed' : 'udptunnel example: FAILED');
-process.exit(ok ? 0 : 1);
+finish('udptunnel', ok);

@@ -18,7 +18,7 @@
 //   sudo node examples/vpwn/run.mjs [--bytes N] [--chaos] [--offload]
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Lab, pingArgs, requirePrerequisites, sleep, usePing, waitForDad } from '../lib/lab.mjs';
+import { Lab, check, finish, pingArgs, requirePrerequisites, transferAcrossCrash, usePing, waitForDad } from '../lib/lab.mjs';
 
 requirePrerequisites('the vpwn example');
 const { values: opt } = parseArgs({ options: { bytes: { type: 'string', default: String(5 * 1024 * 1024) }, chaos: { type: 'boolean', default: false }, offload: { type: 'boolean', default: false } } });
@@ -28,12 +28,6 @@ const probe = fileURLToPath(new URL('../lib/probe.mjs', import.meta.url));
 
 const lab = new Lab('vpwn');
 lab.trapSignals();
-
-async function check(what, proc) {
-  const code = await proc.result();
-  if (code !== 0) throw new Error(`${what} failed (exit code ${code})`);
-  console.log(`ok: ${what}`);
-}
 
 let ok = false;
 try {
@@ -69,13 +63,7 @@ try {
   await check(`tcp transfer of ${opt.bytes} bytes`, lab.node('A tcp-send', a, probe, ['tcp-send', '--to', '198.18.50.2:9000', '--bytes', opt.bytes]));
 
   if (opt.chaos) {
-    const transfer = lab.node('A tcp-send', a, probe, ['tcp-send', '--to', '198.18.50.2:9000', '--bytes', opt.bytes]);
-    await transfer.waitFor(/connected to/);
-    await sleep(100); // let it get going
-    console.log('--chaos: crashing the interface worker of A during a transfer');
-    endA.child.kill('SIGUSR2');
-    await endA.waitFor(/interface restarted by the supervisor/);
-    await check(`tcp transfer of ${opt.bytes} bytes across the restart`, transfer);
+    await transferAcrossCrash(lab, { ns: a, probe, end: endA, to: '198.18.50.2:9000', bytes: opt.bytes });
     await reach('198.18.50.2', ' after the restart');
   }
   ok = true;
@@ -84,5 +72,4 @@ try {
 } finally {
   await lab.cleanup();
 }
-console.log(ok ? 'vpwn example: all checks passed' : 'vpwn example: FAILED');
-process.exit(ok ? 0 : 1);
+finish('vpwn', ok);
