@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The tunctl benchmark: `node bench/run.mjs [--quick] [--only rx,tx,latency,footprint,forward,vpwn,tunnel] [--repeat N] [--opts JSON] [--use-dist]`
+// The tunctl benchmark: `node bench/run.mjs [--quick] [--only rx,tx,...] [--repeat N] [--opts JSON] [--use-dist]` (`--help`: all flags)
 // Run as root. It builds the C references (bench/c/*.c -> bench/bin/), re-executes itself in a
 // private network + mount namespace (unshare --net --mount), runs every scenario as a child
 // process several times, prints a table and writes bench/results.json. See bench/README.md.
@@ -18,6 +18,24 @@ const value = (name) => {
 };
 const quick = flag('--quick');
 const ALL = ['rx', 'tx', 'latency', 'footprint', 'forward', 'peer', 'offload', 'mq', 'vpwn', 'tunnel'];
+const USAGE = `usage: node bench/run.mjs [--quick] [--only ${ALL.join(',')}] [--repeat N] [--opts JSON] [--use-dist]
+  --quick      shorter scenarios, 3 runs each (default 5)
+  --only LIST  these scenarios only (default: all of them, about 25 minutes)
+  --repeat N   runs of each scenario
+  --opts JSON  scenario options, e.g. '{"n":50000}'
+  --use-dist   measure dist/ as it is, not a fresh snapshot of src/
+See bench/README.md.`;
+const WITH_VALUE = ['--only', '--repeat', '--opts'];
+const unknown = argv.find((a, i) => a.startsWith('-') && !['--quick', '--use-dist', ...WITH_VALUE].includes(a) && !WITH_VALUE.includes(argv[i - 1] ?? ''));
+if (flag('--help') || flag('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (unknown) {
+  // A full run takes about 25 minutes: a mistyped flag must not start one.
+  console.error(`bench: unknown option ${unknown}\n${USAGE}`);
+  process.exit(2);
+}
 const only = (value('--only')?.split(',') ?? ALL).filter(Boolean);
 const extra = JSON.parse(value('--opts') ?? '{}'); // scenario options, e.g. '{"n":50000,"flood":false}'
 const repeat = Number(value('--repeat') ?? (quick ? 3 : 5));
