@@ -116,11 +116,12 @@ inline Bytes ArgRange(const Napi::CallbackInfo& info, size_t i) {
 }
 
 // What a non-blocking I/O call returns to JavaScript: the byte count, -1 for EAGAIN, or
-// (any other error, errno still set) a thrown ErrnoError.
-inline Napi::Value IoResult(Napi::Env env, ssize_t n, const std::string& syscall) {
+// (any other error, errno still set: nothing may allocate in between) a thrown ErrnoError.
+inline Napi::Value IoResult(Napi::Env env, ssize_t n, const char* syscall) {
+  int err = errno;
   if (n >= 0) return Napi::Number::New(env, static_cast<double>(n));
-  if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
-  throw ErrnoError(env, errno, syscall);
+  if (err == EAGAIN || err == EWOULDBLOCK) return Napi::Number::New(env, -1);
+  throw ErrnoError(env, err, syscall);
 }
 
 }  // namespace tunctl

@@ -276,6 +276,11 @@ sock.listen((m) => {
     if (isIp(m.data, 0, m.data.length)) toTun(m.data);
     return;
   }
+  if (m.data.length === 0) {
+    stats.fromPeer += 1;
+    stats.notIp += 1; // an empty datagram: nothing to coalesce
+    return;
+  }
   received.data = m.data;
   received.size = m.segmentSize || m.data.length;
   received.length = Math.ceil(m.data.length / received.size);

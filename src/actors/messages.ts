@@ -115,6 +115,9 @@ export interface WireError {
 /** Worker → main. */
 export type WorkerMessage =
   | { readonly type: 'booted' }
+  /** The worker is loading modules (the offload probes) / is done: the pool does not terminate it in between. */
+  | { readonly type: 'loading' }
+  | { readonly type: 'loaded' }
   | { readonly type: 'ready'; readonly name: string; readonly flags: number; readonly fd: number; readonly created: boolean }
   | { readonly type: 'reply'; readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly type: 'reply'; readonly id: number; readonly ok: false; readonly error: WireError }

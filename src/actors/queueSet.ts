@@ -151,6 +151,8 @@ export class QueueSet {
 
   /** Queue all of `packets`, in order per flow, waiting (up to the timeout each time) for room in a full queue. */
   async sendAll(packets: readonly Uint8Array[] | PacketBatch, flow?: number): Promise<void> {
+    if (flow !== undefined) checkFlow(flow);
+    if (this.#ports.length === 1) return (this.#ports[0] as TxPort).tx.sendAll(packets); // as one queue always did
     let from = 0;
     for (;;) {
       from += this.sendBatch(packets, flow, from);

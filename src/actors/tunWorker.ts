@@ -33,7 +33,7 @@ import { offloadNeedsProbes, setupOffloadUnprobed } from '../tunctl/offloadSetti
 import { PacketRing } from './packetRing.js';
 import {
   FD_OPS, NAME_OPS, toWire,
-  type FdOp, type NameOp, type WorkerConfig, type WorkerInbound, type WorkerMessage, type WorkerRequest, type WorkerStats,
+  type FdOp, type NameOp, type WorkerConfig, type WorkerInbound, type WorkerStart, type WorkerMessage, type WorkerRequest, type WorkerStats,
 } from './messages.js';
 
 if (!parentPort) throw new Error('tunWorker runs only as a worker thread');
@@ -447,8 +447,14 @@ port.on('message', onMessage);
  * start); whatever arrives meanwhile (a close, an abandon) waits for the start, as it would
  * behind a synchronous one.
  */
-function loadProbesThen(start: WorkerInbound): void {
+function loadProbesThen(start: WorkerStart): void {
   const waiting: WorkerInbound[] = (deferred = []);
+  // An adopted fd is this thread's from now on: tracked at once, so that a teardown while
+  // the import runs closes it, and closed here if the import fails.
+  const adopted = start.config.adoptFd;
+  if (adopted !== undefined) native.trackFd(adopted);
+  // Terminating a thread while it reads module files leaks their fds (Node 20): the pool waits for `loaded`.
+  post({ type: 'loading' });
   const flush = (ok: boolean): void => {
     deferred = undefined;
     if (ok) receive(start);
@@ -457,9 +463,12 @@ function loadProbesThen(start: WorkerInbound): void {
   import('../tunctl/probeOffload.js').then(
     (m) => {
       probes = m;
+      post({ type: 'loaded' });
       flush(true);
     },
     (err: unknown) => {
+      post({ type: 'loaded' });
+      if (adopted !== undefined) native.close(adopted);
       post({ type: 'fatal', phase: 'start', error: toWire(err) });
       flush(false);
     },

@@ -103,6 +103,8 @@ export class WorkerPool {
   readonly #booting = new Set<Worker>();
   /** Workers this pool started that said `booted` (their modules are loaded). */
   readonly #booted = new WeakSet<Worker>();
+  /** Workers loading more modules after their boot (a start's offload probes), until they say `loaded`. */
+  readonly #loading = new WeakSet<Worker>();
   /** Workers the pool terminated (extra, or replaced) that have not exited yet. */
   readonly #ending = new Set<Worker>();
   /** Checks of {@link settled} callers, run at every change of the above. */
@@ -160,10 +162,11 @@ export class WorkerPool {
   }
 
   /**
-   * Terminate a worker: at once if it has booted, else as soon as it has (or after 5 s).
-   * Terminating a thread while it still loads its modules leaks the fds of the files it was
-   * reading (the reads finish on libuv's threadpool after the thread's loop is gone; seen on
-   * Node 20), so a thread is never cut short there. `'exit'` follows in either case.
+   * Terminate a worker: at once if it has booted and is not loading more modules, else as
+   * soon as it is done (or after 5 s). Terminating a thread while it still loads modules
+   * leaks the fds of the files it was reading (the reads finish on libuv's threadpool after
+   * the thread's loop is gone; seen on Node 20), so a thread is never cut short there: not
+   * in its boot, nor while a start loads the offload probes. `'exit'` follows in either case.
    *
    * @example
    * ```ts
@@ -172,7 +175,8 @@ export class WorkerPool {
    */
   end(worker: Worker): void {
     if (worker.threadId < 0) return; // exited already
-    if (this.#booted.has(worker)) {
+    const idle = (): boolean => this.#booted.has(worker) && !this.#loading.has(worker);
+    if (idle()) {
       void worker.terminate();
       return;
     }
@@ -182,7 +186,7 @@ export class WorkerPool {
       void worker.terminate();
     };
     const onMessage = (m: { type?: string }): void => {
-      if (m?.type === 'booted') now();
+      if ((m?.type === 'booted' || m?.type === 'loaded') && idle()) now();
     };
     const timer = setTimeout(now, 5000);
     timer.unref();
@@ -204,6 +208,11 @@ export class WorkerPool {
       if (this.#booting.delete(worker)) this.#changed();
     };
     worker.on('message', booted);
+    // First of the thread's listeners: `end` reads this state when a `loaded` reaches it.
+    worker.on('message', (m: { type?: string }) => {
+      if (m?.type === 'loading') this.#loading.add(worker);
+      else if (m?.type === 'loaded') this.#loading.delete(worker);
+    });
     return worker;
   }
 

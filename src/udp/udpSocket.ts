@@ -98,9 +98,12 @@ export class UdpSocket {
   readonly #buf = new Uint8Array(MAX_BYTES);
   readonly #out = new Int32Array(2);
   readonly #from = new Uint8Array(16);
+  /** The socket's one poll handle (libuv takes one per fd), made on first need; -1: none now. */
   #pollId = -1;
-  #listening = false;
-  #writable: { id: number; waiters: (() => void)[] } | undefined;
+  /** What `listen` was given, while it listens. */
+  #listener: { onMessage: (m: UdpMessage) => void; onError: ((err: Error) => void) | undefined } | undefined;
+  /** Callers of {@link writable} waiting for room. */
+  #waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   #closed = false;
 
   private constructor(native: NativeBinding, fd: number, family: 4 | 6) {
@@ -208,22 +211,15 @@ export class UdpSocket {
    * ```
    */
   writable(): Promise<void> {
-    this.#check();
-    return new Promise((resolve) => {
-      if (!this.#writable) {
-        const waiters: (() => void)[] = [];
-        const n = this.#native;
-        const id = sys(() =>
-          n.pollStart(this.fd, n.constants.POLLOUT, () => {
-            const w = this.#writable;
-            this.#writable = undefined;
-            n.pollStop(id);
-            for (const wake of w?.waiters ?? []) wake();
-          }),
-        );
-        this.#writable = { id, waiters };
+    if (this.#closed) return Promise.reject(this.#closedError());
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ resolve, reject });
+      try {
+        this.#poll();
+      } catch (err) {
+        this.#waiters.pop();
+        reject(err);
       }
-      this.#writable.waiters.push(resolve);
     });
   }
 
@@ -265,61 +261,19 @@ export class UdpSocket {
   listen(onMessage: (m: UdpMessage) => void, onError?: (err: Error) => void): void {
     this.#check();
     if (typeof onMessage !== 'function') throw new TypeError('listen(onMessage) takes a function');
-    if (this.#listening) throw tunErrorFromCode('EBUSY', 'listen', undefined, 'this socket is listening already');
-    const n = this.#native;
-    const fail = (err: Error): void => {
-      this.#stopListening();
-      if (onError) onError(err);
-      else throw err;
-    };
-    /** Receive until nothing waits (or for a turn's worth); false once listening has ended. */
-    const drain = (): boolean => {
-      for (let i = 0; i < RECVS_PER_WAKE; i++) {
-        let m: UdpMessage | null;
-        try {
-          m = this.tryRecv();
-        } catch (err) {
-          if (!PEER_ERRORS.has((err as { code?: string }).code ?? '')) {
-            fail(err as Error);
-            return false;
-          }
-          onError?.(err as Error); // the socket's pending error, now taken: go on
-          continue;
-        }
-        if (!m || this.#closed) return !this.#closed;
-        onMessage(m);
-        if (!this.#listening) return false; // closed, or stopped, by the callback
-      }
-      return true;
-    };
-    const arm = (): void => {
-      this.#pollId = sys(() =>
-        n.pollStart(this.fd, n.constants.POLLIN, (status) => {
-          if (this.#closed) return;
-          if (status >= 0) {
-            drain();
-            return;
-          }
-          // libuv reports POLLERR as EBADF and stops the handle: on a UDP socket that is an
-          // ICMP error waiting to be taken by a receive. Take it, then poll again.
-          n.pollStop(this.#pollId);
-          this.#pollId = -1;
-          if (drain() && this.#listening) arm();
-        }),
-      );
-    };
-    this.#listening = true;
+    if (this.#listener) throw tunErrorFromCode('EBUSY', 'listen', undefined, 'this socket is listening already');
+    this.#listener = { onMessage, onError };
     try {
-      arm();
+      this.#poll();
     } catch (err) {
-      this.#listening = false;
+      this.#listener = undefined;
       throw err;
     }
   }
 
   /**
-   * Close the socket: listening stops, waiters of {@link writable} are dropped, the fd is
-   * closed. Idempotent.
+   * Close the socket: listening stops, waiters of {@link writable} (and so `send`) reject with
+   * EBADF, the fd is closed. Idempotent.
    *
    * @example
    * ```ts
@@ -329,20 +283,73 @@ export class UdpSocket {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#stopListening();
-    if (this.#writable) this.#native.pollStop(this.#writable.id);
-    this.#writable = undefined;
+    this.#listener = undefined;
+    this.#stopPolling();
+    const closed = this.#closedError();
+    for (const w of this.#waiters.splice(0)) w.reject(closed);
     this.#native.close(this.fd);
   }
 
-  #stopListening(): void {
-    this.#listening = false;
+  // ---- readiness: one poll handle, POLLIN while listening, POLLOUT while someone waits ----
+
+  /** Start, change or stop polling to match what is wanted now. */
+  #poll(): void {
+    const n = this.#native;
+    const events = (this.#listener ? n.constants.POLLIN : 0) | (this.#waiters.length > 0 ? n.constants.POLLOUT : 0);
+    if (events === 0) return this.#stopPolling();
+    if (this.#pollId < 0) this.#pollId = sys(() => n.pollStart(this.fd, events, this.#onPoll));
+    else sys(() => n.pollUpdate(this.#pollId, events));
+  }
+
+  #stopPolling(): void {
     if (this.#pollId >= 0) this.#native.pollStop(this.#pollId);
     this.#pollId = -1;
   }
 
+  #onPoll = (status: number, events: number): void => {
+    if (this.#closed) return;
+    const c = this.#native.constants;
+    if (status < 0) {
+      // libuv reports POLLERR as EBADF and stops the handle: on a UDP socket that is an ICMP
+      // error waiting to be taken. A receive (listening) or a send (a waiter retrying) takes it.
+      this.#stopPolling();
+      events = c.POLLIN | c.POLLOUT;
+    }
+    try {
+      if (events & c.POLLOUT) for (const w of this.#waiters.splice(0)) w.resolve();
+      if (events & c.POLLIN && this.#listener) this.#drain(this.#listener);
+    } finally {
+      if (!this.#closed) this.#poll();
+    }
+  };
+
+  /** Receive for a turn's worth of datagrams, or until nothing waits. */
+  #drain(l: { onMessage: (m: UdpMessage) => void; onError: ((err: Error) => void) | undefined }): void {
+    for (let i = 0; i < RECVS_PER_WAKE && this.#listener === l; i++) {
+      let m: UdpMessage | null;
+      try {
+        m = this.tryRecv();
+      } catch (err) {
+        if (!PEER_ERRORS.has((err as { code?: string }).code ?? '')) {
+          this.#listener = undefined; // listening stops
+          if (l.onError) l.onError(err as Error);
+          else throw err;
+          return;
+        }
+        l.onError?.(err as Error); // the socket's pending error, now taken: go on
+        continue;
+      }
+      if (!m) return;
+      l.onMessage(m);
+    }
+  }
+
+  #closedError(): Error {
+    return tunErrorFromCode('EBADF', 'udp', undefined, 'the socket is closed');
+  }
+
   #check(): void {
-    if (this.#closed) throw tunErrorFromCode('EBADF', 'udp', undefined, 'the socket is closed');
+    if (this.#closed) throw this.#closedError();
   }
 }
 

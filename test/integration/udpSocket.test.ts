@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
 import { UdpSocket, TunError, type UdpMessage } from '../../src/index.js';
-import { describeKernel, openFds, untilSteady } from '../helpers/kernel.js';
+import { describeKernel, openFds, sh, untilSteady } from '../helpers/kernel.js';
 
 const open: UdpSocket[] = [];
 let fds = 0;
@@ -147,5 +147,49 @@ describeKernel('UdpSocket against the kernel', () => {
     b.trySend(new Uint8Array(33));
     await untilSteady(() => got.length > 0, 2000);
     expect(got).toEqual([33]);
+  });
+
+  it('a listening socket can wait for room: writable() and send() share its one poll handle; close() rejects waiters', async () => {
+    // A veth whose far side has no address: datagrams to an unresolved neighbour wait in the
+    // kernel, so a small send buffer fills and sends return EAGAIN.
+    sh('ip', ['link', 'add', 'udpfa', 'type', 'veth', 'peer', 'name', 'udpfb']);
+    try {
+      sh('ip', ['addr', 'add', '198.18.77.1/24', 'dev', 'udpfa']);
+      sh('ip', ['link', 'set', 'udpfa', 'up']);
+      sh('ip', ['link', 'set', 'udpfb', 'up']);
+      const s = sock({ bind: '198.18.77.1:0', connect: '198.18.77.99:9', bufferBytes: 4096 });
+      const errors: string[] = [];
+      s.listen(() => undefined, (e) => errors.push((e as { code?: string }).code ?? ''));
+      const pkt = new Uint8Array(1400);
+      let sent = 0;
+      while (s.trySend(pkt) && sent < 10_000) sent++;
+      expect(sent).toBeLessThan(10_000); // the buffer filled: EAGAIN
+      const waiting = s.send(pkt); // waits for room, on the handle listen() polls with
+      const outcome = await Promise.race([waiting.then(() => 'sent', (e: { code?: string }) => e.code), new Promise((r) => setTimeout(() => r('pending'), 200))]);
+      expect(outcome).toBe('pending'); // not EEXIST: room never comes (the neighbour never answers)
+      expect(() => s.listen(() => undefined)).toThrow(expect.objectContaining({ code: 'EBUSY' }));
+      s.close();
+      await expect(waiting).rejects.toMatchObject({ code: 'EBADF' });
+      await expect(s.writable()).rejects.toMatchObject({ code: 'EBADF' }); // a rejection, not a throw
+      expect(errors).toEqual([]);
+    } finally {
+      sh('ip', ['link', 'del', 'udpfa']);
+    }
+  });
+
+  it('an onError that closes the socket hears nothing more', async () => {
+    const probe = UdpSocket.open({ bind: '127.0.0.1:0' });
+    const port = probe.local.port;
+    probe.close();
+    const a = sock({ bind: '127.0.0.1:0', connect: `127.0.0.1:${port}` });
+    const errors: string[] = [];
+    a.listen(() => undefined, (err) => {
+      errors.push((err as { code?: string }).code ?? '');
+      a.close();
+    });
+    a.trySend(new Uint8Array(8));
+    await untilSteady(() => errors.length > 0, 2000);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(errors).toEqual(['ECONNREFUSED']);
   });
 });

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Tuncer } from '../../src/index.js';
 import { WorkerPool, workerPool } from '../../src/actors/workerPool.js';
+import { resolveTuncerOptions } from '../../src/actors/tuncerOptions.js';
 import { buildIcmp4EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.js';
 import { describeKernel, devExists, expectNoLeak, ifname, leakBaseline } from '../helpers/kernel.js';
 
@@ -89,6 +90,25 @@ describeKernel('worker pool', () => {
     expect(new Set(order)).toEqual(new Set(['booted then exit 1']));
     await expectNoLeak(baseline);
   }, 90_000);
+
+  it('a worker ended while a start loads the offload probes is terminated once they are loaded; nothing is left', async () => {
+    workerPool.configure({ spares: 0 });
+    const baseline = await leakBaseline();
+    const { active: _a, timeoutMs: _t, logger: _l, queues: _q, poisonReleased: _p, ...config } = resolveTuncerOptions({ mode: 'tun', name: ifname('wl'), vnetHdr: true, offload: 'auto' });
+    const w = workerPool.acquire();
+    const order: string[] = [];
+    w.on('message', (m: { type?: string }) => m?.type && order.push(m.type));
+    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve(void order.push('exit'))));
+    await new Promise<void>((resolve) => w.on('message', (m: { type?: string }) => m?.type === 'booted' && resolve()));
+    w.postMessage({ type: 'start', config });
+    await new Promise<void>((resolve) => w.on('message', (m: { type?: string }) => m?.type === 'loading' && resolve()));
+    workerPool.end(w); // mid-import: it must wait for `loaded`
+    await exited;
+    expect(order.indexOf('loaded')).toBeGreaterThan(order.indexOf('loading'));
+    expect(order.indexOf('exit')).toBeGreaterThan(order.indexOf('loaded'));
+    expect(devExists(config.name)).toBe(false); // the device it made went with the thread's fd
+    await expectNoLeak(baseline);
+  });
 
   it('with spares 0 every interface boots its own thread and none is kept', async () => {
     workerPool.configure({ spares: 0 });
