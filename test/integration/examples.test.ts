@@ -7,6 +7,8 @@
  */
 import { expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { buildIcmp4EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.js';
 import { fileURLToPath } from 'node:url';
 import { describeKernel, tunDevices } from '../helpers/kernel.js';
 
@@ -200,4 +202,34 @@ describeKernel('examples', () => {
     expect(netnsList()).toEqual(before.ns);
     expect(tunDevices()).toEqual(before.devs);
   }, 50_000);
+
+  it('udptunnel --offload: a stray empty or non-IP datagram from the peer is dropped and counted; the end goes on', async () => {
+    // One end on loopback, and this test as its peer (same address and port the end sends to).
+    const peer = createSocket('udp4');
+    await new Promise<void>((r) => peer.bind(7401, '127.0.0.1', r));
+    const end = spawn(process.execPath, ['examples/udptunnel/udptunnel.mjs', '--bind', '127.0.0.1:7400', '--peer', '127.0.0.1:7401', '--local', '198.18.81.1/24', '--name', 'udptx0', '--offload'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    end.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    end.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => end.on('exit', resolve));
+    try {
+      for (let i = 0; i < 300 && !/: up, tun/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toMatch(/: up, tun udptx0/);
+      const reply = new Promise<boolean>((resolve) => peer.on('message', (m) => parseIcmpEcho(m)?.type === 'reply' && resolve(true)));
+      peer.send(Buffer.alloc(0), 7400, '127.0.0.1');
+      peer.send(Buffer.from([1, 2, 3]), 7400, '127.0.0.1');
+      // Then a real packet: an echo request to the end's tun address; the kernel's reply comes back through the end.
+      const ask = setInterval(() => peer.send(buildIcmp4EchoRequest({ src: '198.18.81.2', dst: '198.18.81.1', id: 81, seq: 1 }), 7400, '127.0.0.1'), 200);
+      try {
+        expect(await Promise.race([reply, new Promise((r) => setTimeout(() => r(false), 10_000))])).toBe(true);
+      } finally {
+        clearInterval(ask);
+      }
+    } finally {
+      end.kill('SIGTERM');
+      peer.close();
+    }
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/stopped; .*not IP 2,/);
+  });
 });
