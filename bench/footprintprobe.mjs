@@ -4,19 +4,12 @@
 // before and after (the pool's spare counted in "after"), then destroys them (timing each).
 // Then, for comparison with destroy, K plain tun fds made with tunctl in this thread and
 // closed (timing each close(): the kernel unregisters the device there). Prints one JSON line.
-import { loadLib } from './lib.mjs';
+import { loadLib, settledRss, sleep } from './lib.mjs';
 const { Tuncer, warmWorkerPool, configureWorkerPool, tunctl } = await loadLib();
 configureWorkerPool?.({ spares: 1 });
 
 const k = Number(process.argv[2]);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const settle = async () => {
-  for (let i = 0; i < 3; i++) {
-    globalThis.gc?.();
-    await sleep(100);
-  }
-  return process.memoryUsage().rss;
-};
+const settle = settledRss;
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 const rss0 = await settle();

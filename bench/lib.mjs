@@ -2,6 +2,7 @@
 // inside the private network namespace that bench/run.mjs sets up.
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -36,6 +37,24 @@ export function devStat(dev, name) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The resident set after three GC passes 100 ms apart (run the process with --expose-gc). */
+export async function settledRss() {
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc?.();
+    await sleep(100);
+  }
+  return process.memoryUsage().rss;
+}
+
+/** The next line on stdin, as a Promise; lines that come before they are asked for wait their turn. */
+export function stdinLines() {
+  const rl = createInterface({ input: process.stdin });
+  const lines = [];
+  let waiting;
+  rl.on('line', (l) => (waiting ? (waiting(l), (waiting = undefined)) : lines.push(l)));
+  return () => (lines.length ? Promise.resolve(lines.shift()) : new Promise((r) => (waiting = r)));
+}
 
 /** A command in network namespace `ns` (`ip netns exec`); its stdout. */
 export const nsx = (ns, ...cmd) => sh('ip', 'netns', 'exec', ns, ...cmd);

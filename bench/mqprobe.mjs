@@ -1,19 +1,12 @@
 // Memory of an idle multi-queue interface, in a fresh process: `node --expose-gc bench/mqprobe.mjs Q`.
 // Resident set before and after creating one idle tun Tuncer with Q queues (the worker pool's
 // spare counted in both), per queue. Prints one JSON line.
-import { loadLib } from './lib.mjs';
+import { loadLib, settledRss, sleep } from './lib.mjs';
 const { Tuncer, warmWorkerPool, configureWorkerPool } = await loadLib();
 configureWorkerPool?.({ spares: 1 });
 
 const q = Number(process.argv[2]);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const settle = async () => {
-  for (let i = 0; i < 3; i++) {
-    globalThis.gc?.();
-    await sleep(100);
-  }
-  return process.memoryUsage().rss;
-};
+const settle = settledRss;
 await warmWorkerPool?.();
 const rss0 = await settle();
 const t = await Tuncer.create({ name: 'bmqm0', mode: 'tun', queues: q, addresses: ['198.18.83.1/24'] });

@@ -6,8 +6,7 @@
 //  order: while a sender runs, until EXPECT packets or 2 s of silence; checks that within each
 //         flow (bench/c/udpflows: flow and seq in the first 8 payload bytes) every seq is higher
 //         than the one before; prints {"packets","reordered","gaps","flows","ns"}.
-import { createInterface } from 'node:readline';
-import { loadLib } from './lib.mjs';
+import { loadLib, stdinLines } from './lib.mjs';
 const { Tuncer } = await loadLib();
 
 const [ifname, expectArg, queuesArg, mode = 'drain', warmArg] = process.argv.slice(2);
@@ -16,11 +15,7 @@ const queues = Number(queuesArg);
 const warm = Number(warmArg ?? 0);
 const now = () => process.hrtime.bigint();
 
-const rl = createInterface({ input: process.stdin });
-const lines = [];
-let waiting;
-rl.on('line', (l) => (waiting ? (waiting(l), (waiting = undefined)) : lines.push(l)));
-const nextLine = () => (lines.length ? Promise.resolve(lines.shift()) : new Promise((r) => (waiting = r)));
+const nextLine = stdinLines();
 
 const tun = await Tuncer.create({ name: ifname, mode: 'tun', multiQueue: true, queues });
 console.log('ready');

@@ -5,8 +5,7 @@
 // with batch.length / batch.bytes). It attaches to the persistent tun, prints "ready", waits for
 // a line on stdin, reads, and prints {"packets","bytes","ns","preRead"}. The batch readers count
 // from the batch's own figures: no Buffer or array per packet.
-import { createInterface } from 'node:readline';
-import { loadLib } from './lib.mjs';
+import { loadLib, stdinLines } from './lib.mjs';
 const { tunctl, Tuncer } = await loadLib();
 
 const [kind, ifname, expectArg, mode = 'drain', warmArg] = process.argv.slice(2);
@@ -15,11 +14,7 @@ const expect = Number(expectArg);
 const flood = mode === 'flood';
 const now = () => process.hrtime.bigint();
 
-const rl = createInterface({ input: process.stdin });
-const lines = [];
-let waiting;
-rl.on('line', (l) => (waiting ? (waiting(l), (waiting = undefined)) : lines.push(l)));
-const nextLine = () => (lines.length ? Promise.resolve(lines.shift()) : new Promise((r) => (waiting = r)));
+const nextLine = stdinLines();
 let go = nextLine();
 
 function report(packets, bytes, ns, extra = {}) {

@@ -27,6 +27,7 @@ import { PacketBatch } from './packetBatch.js';
 import type { ActiveMode } from './tuncerOptions.js';
 import { ActiveCredits, type ModeEvent } from './activeCredits.js';
 import { SlabCopier } from './slabCopier.js';
+import { ReceiveWaiters } from './receiveWaiters.js';
 import { tunErrorFromCode } from '../native/tunError.js';
 
 /**
@@ -53,15 +54,6 @@ interface Slot {
   ctl: AbortController;
 }
 
-interface Waiter {
-  resolve: (p: Buffer & PacketBatch) => void;
-  reject: (e: unknown) => void;
-  size: number;
-  max: number;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-}
-
 /**
  * Merges the batches of several queues into one delivery.
  *
@@ -86,7 +78,8 @@ export class MergedDelivery {
   #slots: Slot[] = [];
   /** Slots with packets not yet handed out, in the order their batches arrived. */
   #ready: Slot[] = [];
-  #waiters: Waiter[] = [];
+  /** Waiting `recv`/`recvBatch` calls (passive mode). */
+  readonly #waiters = new ReceiveWaiters(() => this.pump());
   #delivering = false;
   #pumpQueued = false;
   #withdrawQueued = false;
@@ -126,43 +119,26 @@ export class MergedDelivery {
   /** gen_tcp's `{active, Mode}`, exactly as {@link RxDelivery.setMode}. */
   setMode(mode: ActiveMode): void {
     const next = this.#am.change(mode);
-    if (next !== false) this.#rejectWaiters(tunErrorFromCode('EINVAL', 'recv', this.#ifname()));
+    if (next !== false) this.#waiters.rejectAll(tunErrorFromCode('EINVAL', 'recv', this.#ifname()));
     this.#schedulePump();
   }
 
-
   /** The next packet (a copy of at most `size` bytes), in passive mode. */
   recv(size: number, signal: AbortSignal | undefined): Promise<Buffer> {
-    return this.#wait(size, 0, signal);
+    this.#releaseOut();
+    return this.#waiters.add(size, 0, signal);
   }
 
   /** The next batch of up to `max` packets (views), in passive mode. */
   recvBatch(max: number, signal: AbortSignal | undefined): Promise<PacketBatch> {
-    return this.#wait(0, max, signal);
-  }
-
-  #wait<T extends Buffer | PacketBatch>(size: number, max: number, signal: AbortSignal | undefined): Promise<T> {
     this.#releaseOut();
-    return new Promise<T>((resolve, reject) => {
-      const w: Waiter = { resolve: resolve as (v: Buffer & PacketBatch) => void, reject, size, max, signal, onAbort: undefined };
-      if (signal) {
-        w.onAbort = () => {
-          const i = this.#waiters.indexOf(w);
-          if (i >= 0) this.#waiters.splice(i, 1);
-          reject(signal.reason);
-          this.pump();
-        };
-        signal.addEventListener('abort', w.onAbort, { once: true });
-      }
-      this.#waiters.push(w);
-      this.pump();
-    });
+    return this.#waiters.add(0, max, signal);
   }
 
   /** The interface ended: reject waiting receives, withdraw the asks, give every batch back. */
   close(err: Error): void {
     this.#closed = true;
-    this.#rejectWaiters(err);
+    this.#waiters.rejectAll(err);
     this.#releaseOut();
     for (const s of this.#slots) {
       if (s.asking) s.ctl.abort(err);
@@ -171,13 +147,6 @@ export class MergedDelivery {
       s.batch = undefined;
     }
     this.#ready = [];
-  }
-
-  #rejectWaiters(err: unknown): void {
-    for (const w of this.#waiters.splice(0)) {
-      if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
-      w.reject(err);
-    }
   }
 
   #releaseOut(): void {
@@ -294,19 +263,18 @@ export class MergedDelivery {
       }
       return;
     }
-    const w = this.#waiters.shift() as Waiter;
-    if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
+    const w = this.#waiters.take();
     if (w.max === 0) {
       const i = s.cursor;
       const len = b.lengthOf(i);
       const copy = this.#slabs.copy(b.data, b.offset(i), len < w.size ? len : w.size);
       this.#advance(s, 1);
-      w.resolve(copy as Buffer & PacketBatch);
+      w.resolve(copy);
       return;
     }
     const part = this.#part(s, left < w.max ? left : w.max);
     this.#out = part;
-    w.resolve(part as Buffer & PacketBatch);
+    w.resolve(part);
   }
 
   /** Mark `n` packets of the slot's batch handed out; a batch handed out whole and not out in parts goes back to its queue. */

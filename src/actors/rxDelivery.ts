@@ -27,19 +27,9 @@ import type { ActiveMode } from './tuncerOptions.js';
 import { tunErrorFromCode } from '../native/tunError.js';
 import { ActiveCredits, type ModeEvent } from './activeCredits.js';
 import { SlabCopier } from './slabCopier.js';
+import { ReceiveWaiters, type ReceiveWaiter } from './receiveWaiters.js';
 
 export type { ModeEvent } from './activeCredits.js';
-
-interface Waiter {
-  resolve: (p: Buffer & PacketBatch) => void;
-  reject: (e: unknown) => void;
-  /** Bytes wanted of one packet (`recv`), or 0 for a batch. */
-  size: number;
-  /** Most packets of a batch (`recvBatch`), or 0 for one packet. */
-  max: number;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-}
 
 /** Most bytes of records copied out of the ring in one go for `packets$`. */
 const DELIVERY_CHUNK = 16 * 1024;
@@ -64,9 +54,8 @@ export class RxDelivery {
   readonly #ring: PacketRing;
   readonly #ifname: () => string;
   readonly #am: ActiveCredits;
-  /** Active mode: Infinity for `true`, the packets still to deliver otherwise; 0 when passive. */
-  /** Bumped on every mode change, so a change made inside a subscriber's callback is seen. */
-  #waiters: Waiter[] = [];
+  /** Waiting `recv`/`recvBatch` calls (passive mode). */
+  readonly #waiters = new ReceiveWaiters(() => this.pump());
   #armed = false;
   #delivering = false;
   #pumpQueued = false;
@@ -107,11 +96,10 @@ export class RxDelivery {
     const next = this.#am.change(mode);
     if (next !== false) {
       // Pending reads were for passive mode.
-      this.#rejectWaiters(tunErrorFromCode('EINVAL', 'recv', this.#ifname()));
+      this.#waiters.rejectAll(tunErrorFromCode('EINVAL', 'recv', this.#ifname()));
       this.#schedulePump();
     }
   }
-
 
   /** The next packet, in passive mode; the caller checked the mode and the interface. */
   recv(size: number, signal: AbortSignal | undefined): Promise<Buffer> {
@@ -120,7 +108,7 @@ export class RxDelivery {
       const p = this.#take(size);
       if (p) return Promise.resolve(p);
     }
-    return this.#wait(size, 0, signal);
+    return this.#waiters.add(size, 0, signal);
   }
 
   /** The next batch of up to `max` packets, in passive mode; the caller checked the mode and the interface. */
@@ -131,30 +119,13 @@ export class RxDelivery {
       this.#batch = this.#makeBatch(rx.readStart, rx.readEnd, max);
       return Promise.resolve(this.#batch);
     }
-    return this.#wait(0, max, signal);
-  }
-
-  #wait<T extends Buffer | PacketBatch>(size: number, max: number, signal: AbortSignal | undefined): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const w: Waiter = { resolve: resolve as (v: Buffer & PacketBatch) => void, reject, size, max, signal, onAbort: undefined };
-      if (signal) {
-        w.onAbort = () => {
-          const i = this.#waiters.indexOf(w);
-          if (i >= 0) this.#waiters.splice(i, 1);
-          reject(signal.reason);
-          this.pump(); // the last waiter gone: no more demand
-        };
-        signal.addEventListener('abort', w.onAbort, { once: true });
-      }
-      this.#waiters.push(w);
-      this.pump();
-    });
+    return this.#waiters.add(0, max, signal);
   }
 
   /** The interface ended: reject every waiting `recv()`, deliver nothing more. */
   close(err: Error): void {
     this.#closed = true;
-    this.#rejectWaiters(err);
+    this.#waiters.rejectAll(err);
     this.#releaseBatch();
   }
 
@@ -190,13 +161,6 @@ export class RxDelivery {
     this.#ring.release(b.end);
     this.#ring.ack();
   };
-
-  #rejectWaiters(err: unknown): void {
-    for (const w of this.#waiters.splice(0)) {
-      if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
-      w.reject(err);
-    }
-  }
 
   /** A copy of `len` ring bytes from `pos` (see {@link SlabCopier}). */
   #copyOut(pos: number, len: number): Buffer {
@@ -281,15 +245,13 @@ export class RxDelivery {
         else this.#handOutCopies(pos, end);
         continue;
       }
-      const w = this.#waiters[0] as Waiter;
-      if (w.max === 0) {
+      if ((this.#waiters.peek() as ReceiveWaiter).max === 0) {
         this.#handOutCopies(pos, end);
         continue;
       }
-      this.#waiters.shift();
-      if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
+      const w = this.#waiters.take();
       this.#batch = this.#makeBatch(pos, end, w.max);
-      w.resolve(this.#batch as Buffer & PacketBatch);
+      w.resolve(this.#batch);
     }
   }
 
@@ -325,9 +287,9 @@ export class RxDelivery {
     let off = 0;
     while (off < chunk.length && this.#canHandOut()) {
       const len = rx.lengthAt(pos + off);
-      const w = this.#am.credits > 0 ? undefined : (this.#waiters[0] as Waiter);
-      if (w && w.max > 0) break; // a batch waiter is next: it gets a batch, not a copy
-      if (w) this.#waiters.shift();
+      const next = this.#am.credits > 0 ? undefined : this.#waiters.peek();
+      if (next && next.max > 0) break; // a batch waiter is next: it gets a batch, not a copy
+      const w = next && this.#waiters.take();
       const n = w && w.size < len ? w.size : len;
       const packet = chunk.subarray(off + 4, off + 4 + n);
       off += recordSize(len);
@@ -335,8 +297,7 @@ export class RxDelivery {
       rx.release(pos + off);
       this.delivered += 1;
       if (w) {
-        if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
-        w.resolve(packet as Buffer & PacketBatch);
+        w.resolve(packet);
       } else {
         this.#am.credits -= 1;
         const version = this.#am.version;
