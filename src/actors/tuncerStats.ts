@@ -67,6 +67,7 @@ export function queueStats(worker: WorkerStats, tx: TxQueue, delivered: number):
     ...worker,
     txPackets: worker.txPackets + tx.directPackets,
     txBytes: worker.txBytes + tx.directBytes,
+    txErrors: worker.txErrors + tx.directErrors,
     txDirect: tx.directPackets,
     delivered,
     queued: Math.max(0, worker.rxPackets - delivered),

@@ -7,9 +7,12 @@
  *  trySend / send ──copy──▶ tx ring ──publish (microtask)──▶ worker: writeRecords
  *  sendBatch / sendAll ──copy──▶ tx ring ──publish (at once: one notify a call)──▶
  *  trySend, first of a tick, ring empty ──write(2) on the worker's fd, borrowed──▶ kernel
+ *  sendBatch(received batch), ring empty ──writeRecords from the rx ring, ≤ 1 MiB──▶ kernel
  * ```
- * A received {@link PacketBatch} is copied in as whole records in one `set` when they fit
- * contiguously (the rings share a layout), so forwarding costs one copy per batch.
+ * A received {@link PacketBatch} is written straight from the ring it arrived in (the rings
+ * share a record layout) when nothing is queued: forwarding then copies nothing in user
+ * space, and the worker is not woken. Otherwise, or past 1 MiB, its records are copied in
+ * one `set` when they fit contiguously.
  *
  * The direct write saves a thread wake-up on the way out, the cost that dominates a lone
  * packet's latency (a reply, a keystroke). It is taken only when nothing is queued (so
@@ -22,6 +25,12 @@ import { PacketBatch } from './packetBatch.js';
 import { assertBytes } from '../tunctl/validate.js';
 import { MAX_PACKET } from '../tunctl/packetIo.js';
 import { loadNative, type NativeBinding } from '../native/binding.js';
+
+/**
+ * The most packet bytes one `sendBatch` of a received batch writes on this thread before the
+ * rest goes to the worker: it bounds how long a call holds the event loop.
+ */
+const DIRECT_BATCH_BYTES = 1024 * 1024;
 
 function checkPacket(packet: unknown, index?: number): asserts packet is Uint8Array {
   const what = index === undefined ? 'packet' : `packets[${index}]`;
@@ -67,6 +76,8 @@ export class TxQueue {
   /** Packets and bytes written by this thread directly (not counted by the worker). */
   directPackets = 0;
   directBytes = 0;
+  /** Packets of a direct batch write the kernel rejected (as the worker's `txErrors`). */
+  directErrors = 0;
   #flushQueued = false;
   #sendsWaiting = 0;
   /** The worker's fd while the interface runs (-1: no direct writes). */
@@ -140,6 +151,37 @@ export class TxQueue {
     return true;
   }
 
+  /**
+   * Write a received batch's records straight from the other ring (they share the record
+   * layout) on the borrowed fd, up to {@link DIRECT_BATCH_BYTES}: the packets taken (written
+   * or rejected, rejections counted); the rest takes the ring.
+   */
+  #writeBatchDirect(batch: PacketBatch): number {
+    let take = 0;
+    let bytes = 0;
+    while (take < batch.length && (take === 0 || bytes + batch.lengthOf(take) <= DIRECT_BATCH_BYTES)) bytes += batch.lengthOf(take++);
+    if (take === 0) return 0;
+    const ring = this.#ring;
+    if (!ring.borrowFd()) return 0;
+    const out = this.#out;
+    const end = take === batch.length ? batch.end : batch.offset(take) - 4;
+    try {
+      (this.#native as NativeBinding).writeRecords(this.#fd, batch.data, batch.start, end, out);
+    } catch {
+      return 0; // cannot happen for a batch the ring delivered; the worker then writes it all
+    } finally {
+      ring.returnFd();
+    }
+    const taken = (out[1] as number) + (out[2] as number);
+    this.directPackets += out[1] as number;
+    if (taken < take) for (let i = taken; i < take; i++) bytes -= batch.lengthOf(i);
+    this.directBytes += bytes;
+    this.directErrors += out[2] as number;
+    return taken;
+  }
+
+  readonly #out = new Int32Array(5);
+
   #endTick = (): void => {
     this.#directThisTick = false;
   };
@@ -163,14 +205,16 @@ export class TxQueue {
     this.#check();
     const tx = this.#ring;
     let n = 0;
+    let direct = 0;
+    if (batch && from === 0 && this.#fd >= 0 && !this.#flushQueued && tx.isEmpty()) n = direct = this.#writeBatchDirect(batch);
     if (batch) {
-      if (from === 0 && batch.length > 0 && tx.tryWriteRecords(batch.data, batch.start, batch.end)) n = total;
+      if (from + n === 0 && batch.length > 0 && tx.tryWriteRecords(batch.data, batch.start, batch.end)) n = total;
       else while (from + n < total && tx.tryWriteFrom(batch.data, batch.offset(from + n), batch.lengthOf(from + n))) n++;
     } else {
       const list = packets as readonly Uint8Array[];
       while (from + n < total && tx.tryWrite(list[from + n] as Uint8Array)) n++;
     }
-    if (n > 0) tx.publish();
+    if (n > direct) tx.publish();
     if (from + n < total) this.ringFull += total - from - n;
     return n;
   }

@@ -128,6 +128,66 @@ describe('TxQueue', () => {
       closeSync(f.fd);
     });
 
+    /** A batch as the rx ring delivers it: `lens` packets, packet i filled with i. */
+    const received = async (lens: number[], ringBytes = 4096) => {
+      const rxSab = PacketRing.allocate(ringBytes);
+      const producer = new PacketRing(rxSab);
+      lens.forEach((len, i) => producer.tryWrite(pkt(i, len)));
+      producer.publish();
+      return new RxDelivery(new PacketRing(rxSab), () => 'tun8', () => {}).recvBatch(lens.length, undefined);
+    };
+
+    it('a received batch is written from its own ring, one write a packet, when nothing is queued', async () => {
+      const { q, worker, drain } = setup();
+      const f = file('batch');
+      q.useFd(f.fd);
+      const batch = await received([10, 11, 12]);
+      const seq = worker.seqCount();
+      expect(q.sendBatch(batch)).toBe(3);
+      expect(q.directPackets).toBe(3);
+      expect(q.directBytes).toBe(33);
+      expect(worker.seqCount()).toBe(seq); // no wake-up: the worker had nothing to do
+      expect(drain()).toEqual([]);
+      expect([...readFileSync(f.path)]).toEqual([...pkt(0, 10), ...pkt(1, 11), ...pkt(2, 12)]);
+      expect(batch.released).toBe(false); // still the caller's to release
+      closeSync(f.fd);
+    });
+
+    it('a batch waits behind queued packets, so order holds', async () => {
+      const { q, drain } = setup();
+      const f = file('behind');
+      q.useFd(f.fd);
+      expect(q.trySend(pkt(9))).toBe(true); // direct
+      expect(q.trySend(pkt(8))).toBe(true); // same tick: queued
+      expect(q.sendBatch(await received([10, 11]))).toBe(2);
+      expect(q.directPackets).toBe(1);
+      expect(drain()).toEqual([8, 0, 1]);
+      closeSync(f.fd);
+    });
+
+    it('a batch larger than 1 MiB is written up to 1 MiB; the rest takes the ring', async () => {
+      const { q, drain } = setup(1 << 20);
+      const f = file('big');
+      q.useFd(f.fd);
+      const batch = await received(Array<number>(20).fill(65_536), 4 << 20);
+      expect(q.sendBatch(batch)).toBe(20);
+      expect(q.directPackets).toBe(16);
+      expect(readFileSync(f.path).length).toBe(16 * 65_536);
+      expect(drain()).toEqual([16, 17, 18, 19]);
+      closeSync(f.fd);
+    });
+
+    it('records the fd rejects are counted as errors and not written again, as the worker does', async () => {
+      const { q, drain } = setup();
+      const f = file('rejects', 'r'); // write(2) fails with EBADF
+      q.useFd(f.fd);
+      expect(q.sendBatch(await received([10, 11]))).toBe(2);
+      expect(q.directPackets).toBe(0);
+      expect(q.directErrors).toBe(2);
+      expect(drain()).toEqual([]);
+      closeSync(f.fd);
+    });
+
     it('a write the fd refuses falls back to the ring, where the worker handles it', () => {
       const { q, drain } = setup();
       const f = file('readonly', 'r'); // write(2) fails with EBADF
