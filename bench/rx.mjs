@@ -3,6 +3,9 @@
 //         (txqueuelen 500000) with N datagrams to 198.18.80.2; then the reader is told to go
 //         and reading the queue empty is timed.
 //  flood: the reader runs while the flood is sent; rate from its first packet to its last.
+// Two more C readers bound what a Node reader can reach (information rows): c2t, a reader
+// thread and a consuming thread joined by a ring like tunctl's (bench/c/rxdrain2t.c), and
+// curing, 16 reads per io_uring_enter (bench/c/rxdrainuring.c).
 // One repetition of every reader per run; bench/run.mjs repeats runs and takes medians.
 import { scenario, args, sh, shq, child, bin, devStat, sleep, BENCH } from './lib.mjs';
 import { join } from 'node:path';
@@ -12,12 +15,14 @@ const opts = args();
 const N = opts.n ?? 200_000;
 const WARM = opts.warm ?? 20_000; // an untimed first flood: the Node readers' JIT warms up
 const PAYLOADS = opts.payloads ?? [64, 1400];
-const DRAIN_READERS = opts.readers ?? ['c', 'read', 'batch', 'passive', 'active', 'tuncerBatch'];
+const DRAIN_READERS = opts.readers ?? ['c', 'c2t', 'curing', 'read', 'batch', 'passive', 'active', 'tuncerBatch'];
 const FLOOD_READERS = opts.floodReaders ?? ['c', 'passive', 'active'];
 
 function spawnReader(kind, expect, mode, warm = 0) {
   const a = [DEV, String(expect), mode, ...(warm ? [String(warm)] : [])];
   if (kind === 'c') return child(bin('rxdrain'), a);
+  if (kind === 'c2t') return child(bin('rxdrain2t'), a); // C with tunctl's two threads and ring
+  if (kind === 'curing') return child(bin('rxdrainuring'), a); // C reading through io_uring
   return child(process.execPath, [join(BENCH, 'rxreader.mjs'), kind, ...a]);
 }
 
