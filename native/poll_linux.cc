@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include <poll.h>
+#include <sys/epoll.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -169,6 +170,37 @@ static Napi::Value OpenHandles(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(n));
 }
 
+// An epoll instance of this environment's own (tracked: closed at teardown). It lets one
+// thread watch an fd another thread owns: a registration follows the open file, not the
+// number, so it disappears when the owner closes the fd, and a number the kernel reuses
+// afterwards is never watched by mistake.
+static Napi::Value EpollCreate(const Napi::CallbackInfo& info) {
+  int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) throw ErrnoError(info.Env(), errno, "epoll_create1");
+  GetEnvState(info.Env())->fds.insert(ep);
+  return Napi::Number::New(info.Env(), ep);
+}
+
+// epoll_ctl(ep, EPOLL_CTL_ADD, fd, { events }) with poll(2) bits (POLLIN is EPOLLIN).
+static Napi::Value EpollAdd(const Napi::CallbackInfo& info) {
+  int ep = ArgInt32(info, 0, "ep");
+  int fd = ArgInt32(info, 1, "fd");
+  uint32_t events = ArgUint32(info, 2, "events");
+  struct epoll_event ev {};
+  ev.events = events & (EPOLLIN | EPOLLOUT);
+  ev.data.fd = fd;
+  if (::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) throw ErrnoError(info.Env(), errno, "epoll_ctl(EPOLL_CTL_ADD)");
+  return info.Env().Undefined();
+}
+
+// epoll_ctl(ep, EPOLL_CTL_DEL, fd).
+static Napi::Value EpollDel(const Napi::CallbackInfo& info) {
+  int ep = ArgInt32(info, 0, "ep");
+  int fd = ArgInt32(info, 1, "fd");
+  if (::epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr) < 0) throw ErrnoError(info.Env(), errno, "epoll_ctl(EPOLL_CTL_DEL)");
+  return info.Env().Undefined();
+}
+
 // malloc_trim(0) on a libuv pool thread: a Promise of whether memory went back to the system
 // (always false on C libraries other than glibc). It takes 8-14 ms, so never on the JS thread.
 class TrimWork : public Napi::AsyncWorker {
@@ -196,6 +228,9 @@ static Napi::Value MallocTrim(const Napi::CallbackInfo& info) {
 }
 
 void RegisterPoll(Napi::Env env, Napi::Object exports) {
+  exports.Set("epollCreate", Napi::Function::New(env, EpollCreate, "epollCreate"));
+  exports.Set("epollAdd", Napi::Function::New(env, EpollAdd, "epollAdd"));
+  exports.Set("epollDel", Napi::Function::New(env, EpollDel, "epollDel"));
   exports.Set("mallocTrim", Napi::Function::New(env, MallocTrim, "mallocTrim"));
   exports.Set("openHandles", Napi::Function::New(env, OpenHandles, "openHandles"));
   exports.Set("pollStart", Napi::Function::New(env, PollStart, "pollStart"));

@@ -98,6 +98,8 @@ export interface WorkerStats {
   txErrors: number;
   /** Times the worker stopped reading because the main thread's ring was full. */
   rxPauses: number;
+  /** Times the worker, having read its fd empty, handed the reads to the main thread. */
+  rxHandovers: number;
   /** Packets the kernel dropped because its queue for this device was full (tx_dropped); -1 if unknown. */
   kernelDrops: number;
 }

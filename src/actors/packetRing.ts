@@ -17,6 +17,12 @@
  * only if the producer said it is PAUSED (for lack of room, or, on the rx ring, for lack
  * of demand: a consumer about to wait then pokes it, see {@link PacketRing.waitData}).
  *
+ * The rx ring's producer can change threads: a worker that read its fd empty while the main
+ * thread offers to read ({@link PacketRing.offerMainReads}) hands the reads over
+ * ({@link PacketRing.handOver}) and waits; the main thread then produces into the same ring
+ * itself, until it hands them back ({@link PacketRing.handBack}). One side stops before the
+ * other starts, so there is always one producer, and ring order is arrival order.
+ *
  * @module
  */
 
@@ -29,6 +35,11 @@ const PAUSED = 5;
 const CLOSED = 6;
 const WAITING = 7;
 const FD_USERS = 8;
+/** rx ring: who reads the fd, 0 the worker or {@link MAIN} (the worker parked its reads). */
+const OWNER = 9;
+const MAIN = 1;
+/** rx ring: 1 while the consuming thread can take the reads over (it watches the fd too). */
+const MAIN_READY = 10;
 const CTL_WORDS = 16;
 const CTL_BYTES = CTL_WORDS * 4;
 
@@ -312,18 +323,55 @@ export class PacketRing {
 
   // ---- both sides ----
 
-  /** Mark the ring closed and wake whoever waits on it. */
+  /** Mark the ring closed and wake whoever waits on it (a parked producer too). */
   close(): void {
     Atomics.store(this.ctl, CLOSED, 1);
+    Atomics.store(this.ctl, MAIN_READY, 0);
+    Atomics.store(this.ctl, OWNER, 0);
     Atomics.add(this.ctl, SEQ, 1);
     Atomics.add(this.ctl, ACK, 1);
     Atomics.notify(this.ctl, SEQ);
     Atomics.notify(this.ctl, ACK);
+    Atomics.notify(this.ctl, OWNER);
   }
 
   /** True once either side called {@link close}. */
   get closed(): boolean {
     return Atomics.load(this.ctl, CLOSED) === 1;
+  }
+
+  // ---- the rx reads changing threads ----
+
+  /** Consumer: say whether this thread can take the reads over (it watches the fd). */
+  offerMainReads(on: boolean): void {
+    Atomics.store(this.ctl, MAIN_READY, on ? 1 : 0);
+  }
+
+  /** Worker: may it hand the reads over? */
+  mainReadsOffered(): boolean {
+    return Atomics.load(this.ctl, MAIN_READY) === 1;
+  }
+
+  /** Worker, its polling stopped: the consumer reads from now on (then {@link publish}, so a waiting consumer learns it). */
+  handOver(): void {
+    Atomics.store(this.ctl, OWNER, MAIN);
+  }
+
+  /** True while the consumer's thread reads the fd (the worker handed the reads over). */
+  mainReads(): boolean {
+    return Atomics.load(this.ctl, OWNER) === MAIN;
+  }
+
+  /** Consumer, done reading: the worker reads again. */
+  handBack(): void {
+    Atomics.store(this.ctl, OWNER, 0);
+    Atomics.notify(this.ctl, OWNER);
+  }
+
+  /** Worker: resolve once the reads are handed back (or the ring closed); undefined if they are already. */
+  waitHandBack(): Promise<unknown> | undefined {
+    const r = Atomics.waitAsync(this.ctl, OWNER, MAIN);
+    return r.async ? r.value : undefined;
   }
 
   // ---- the fd guard: another thread using the fd the ring's worker owns ----

@@ -14,7 +14,9 @@
  * Demand drives the worker: this side waits on the ring only while someone wants a packet
  * (a `recv()`, or an active subscriber with credits), and the worker reads the fd only
  * while this side consumes or waits (see `PacketRing.waitData`). An untouched passive
- * interface leaves packets in the kernel's queue.
+ * interface leaves packets in the kernel's queue. While the worker has handed the reads to
+ * this thread (a {@link MainReader}, see {@link RxDelivery.readWith}), this side reads the fd
+ * itself when the ring runs empty, and waits on the fd instead of the ring.
  *
  * Needs no worker: a test can produce into the ring directly.
  *
@@ -28,6 +30,7 @@ import { tunErrorFromCode } from '../native/tunError.js';
 import { ActiveCredits, type ModeEvent } from './activeCredits.js';
 import { SlabCopier } from './slabCopier.js';
 import { ReceiveWaiters, type ReceiveWaiter } from './receiveWaiters.js';
+import type { MainReader } from './mainReader.js';
 
 export type { ModeEvent } from './activeCredits.js';
 
@@ -64,6 +67,7 @@ export class RxDelivery {
   /** The batch handed out and not yet released: it holds the ring from its start. */
   #batch: PacketBatch | undefined;
   readonly #poison: boolean;
+  #reader: MainReader | undefined;
 
   /** @param poison overwrite released batches with {@link POISON_BYTE} (a debugging aid: it costs a fill per batch) */
   constructor(ring: PacketRing, ifname: () => string, onMode: (e: ModeEvent | null) => void, poison = false) {
@@ -71,6 +75,11 @@ export class RxDelivery {
     this.#ifname = ifname;
     this.#am = new ActiveCredits(onMode);
     this.#poison = poison;
+  }
+
+  /** Read on this thread whenever the worker hands the reads over (see {@link MainReader}). */
+  readWith(reader: MainReader): void {
+    this.#reader = reader;
   }
 
   /** True in active mode (`true`, `'once'`, or N > 0 left). */
@@ -125,6 +134,7 @@ export class RxDelivery {
   /** The interface ended: reject every waiting `recv()`, deliver nothing more. */
   close(err: Error): void {
     this.#closed = true;
+    this.#reader?.dispose();
     this.#waiters.rejectAll(err);
     this.#releaseBatch();
   }
@@ -208,9 +218,20 @@ export class RxDelivery {
       }
       if (!this.#canHandOut()) {
         if (this.#armed) rx.unwant(); // nobody wants more: the worker may stop reading
+        this.#reader?.unwatch(); // ... and so does this thread
         return;
       }
       if (!rx.isEmpty()) continue;
+      const reader = this.#reader;
+      if (reader?.owns()) {
+        const n = reader.read();
+        if (n > 0) continue;
+        if (n === 0) {
+          reader.watch(); // empty: the fd's readiness calls pump()
+          return;
+        }
+        // -1: the reads went back to the worker; wait for it as usual
+      }
       if (this.#armed) {
         rx.want(); // a wake-up is already on its way; say again that it is wanted
         return;

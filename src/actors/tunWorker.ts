@@ -229,15 +229,34 @@ function onReadable(status: number): void {
     }
     const bytes = out[0] as number;
     const packets = out[1] as number;
+    const drained = out[2] === 1 || packets === 0;
+    // Read empty while the main thread offers to read: it takes over (one thread wake-up per
+    // packet instead of two while traffic is sparse) until it reads a full batch.
+    const park = drained && rx.mainReadsOffered();
+    if (park) native.pollUpdate(pollId, 0);
     if (packets > 0) {
       rx.commit(rx.regionStart + bytes);
       stats.rxPackets += packets;
       stats.rxBytes += bytes - 4 * packets; // includes padding: close enough for a rate
       ackAtPublish = rx.ackCount();
-      rx.publish();
     }
-    if (out[2] === 1 || packets === 0) return; // drained
+    if (park) rx.handOver();
+    if (packets > 0 || park) rx.publish(); // a consumer waiting learns of the handover too
+    if (park) {
+      parkRx();
+      return;
+    }
+    if (drained) return;
   }
+}
+
+/** The main thread reads now (polling stopped): wait until it hands the reads back. */
+function parkRx(): void {
+  stats.rxHandovers += 1;
+  const session = gen;
+  const back = rx.waitHandBack();
+  if (back) void back.then(() => resumeRx(session));
+  else resumeRx(session);
 }
 
 /**
@@ -399,7 +418,7 @@ function beginSession(config: WorkerConfig): void {
   cfg = config;
   rx = new PacketRing(config.rx);
   tx = new PacketRing(config.tx);
-  stats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0 };
+  stats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0, rxHandovers: 0 };
   fd = -1;
   name = config.name;
   pollId = -1;

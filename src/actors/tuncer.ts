@@ -19,6 +19,7 @@ import { pino, type Logger } from 'pino';
 import { PacketRing } from './packetRing.js';
 import { tuncerMachine, CLOSE_BOUND_MS, type TuncerExitReason } from './tuncerMachine.js';
 import { checkActive, queueConfig, receiveLimit, resolveTuncerOptions, DEFAULT_BATCH_MAX, type ActiveMode, type TuncerConfig, type TuncerOptions } from './tuncerOptions.js';
+import { MainReader } from './mainReader.js';
 import { RxDelivery, type ModeEvent } from './rxDelivery.js';
 import { demandDriven } from './activeCredits.js';
 import { TxQueue } from './txQueue.js';
@@ -70,6 +71,8 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
   readonly #rx: RxDelivery | MergedDelivery;
   /** This queue's own delivery off its rx ring. */
   readonly #queueRx: RxDelivery;
+  /** Reads on this thread while traffic is sparse (single-queue interfaces). */
+  readonly #reader: MainReader | undefined;
   readonly #tx: TxQueue;
   /** Where packets are sent: this queue alone, or every queue of the interface by flow. */
   #sender: QueueSet;
@@ -121,6 +124,9 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
       this.#rx = new MergedDelivery(() => this.#name, (e) => this.#modeChanged(e));
     } else {
       this.#rx = this.#queueRx;
+      // Sparse traffic is read on this thread, once the worker hands the reads over.
+      this.#reader = new MainReader(this.#rxRing, this.#txRing, cfg.maxRecord, cfg.batch, () => this.#queueRx.pump());
+      this.#queueRx.readWith(this.#reader);
     }
     this.#rx.init(cfg.active);
     this.#tx = new TxQueue(this.#txRing, () => this.#checkRunning(), cfg.timeoutMs, () => this.#name);
@@ -265,6 +271,7 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
         this.#log = this.#log.child({ ifname: this.#name });
         this.#log.info({ flags: snap.context.flags }, 'interface ready');
         this.#tx.useFd(snap.context.fd);
+        this.#reader?.useFd(snap.context.fd);
       }
       this.#setState(this.#rx.active ? 'active' : 'passive');
       this.#started.resolve();
@@ -359,7 +366,7 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
         if (this.#queueIndex === 0 || !(err instanceof TuncerClosedError)) throw err;
       }
     }
-    return queueStats(this.#lastStats, this.#tx, this.#queueRx.delivered);
+    return queueStats(this.#lastStats, this.#tx, this.#queueRx.delivered, this.#reader);
   }
 
   /**

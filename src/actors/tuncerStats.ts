@@ -23,6 +23,8 @@ export interface TunStats extends WorkerStats {
   txRingFull: number;
   /** Of `txPackets`, those `trySend` wrote from this thread (first of a tick, nothing queued): no thread wake-up. */
   txDirect: number;
+  /** Of `rxPackets`, those this thread read from the fd itself (the worker had handed it the reads): no thread wake-up. */
+  rxDirect: number;
 }
 
 /**
@@ -52,25 +54,36 @@ export interface TuncerStats extends TunStats {
 }
 
 /** Counters before the worker's first answer. */
-export const NO_WORKER_STATS: Readonly<WorkerStats> = Object.freeze({ rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0, kernelDrops: 0 });
+export const NO_WORKER_STATS: Readonly<WorkerStats> = Object.freeze({ rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0, rxHandovers: 0, kernelDrops: 0 });
+
+/** What the main thread read from the fd itself (see `MainReader`). */
+export interface MainReads {
+  readonly packets: number;
+  readonly bytes: number;
+}
+const NO_MAIN_READS: MainReads = Object.freeze({ packets: 0, bytes: 0 });
 
 /**
- * One queue's counters: the worker's, plus the writes its main-thread side made itself.
+ * One queue's counters: the worker's, plus the writes and reads its main-thread side made itself.
  *
  * @example
  * ```ts
- * const s = queueStats(await link.call('stats', [], 1000), tx, rx.delivered);
+ * const s = queueStats(await link.call('stats', [], 1000), tx, rx.delivered, reader);
  * ```
  */
-export function queueStats(worker: WorkerStats, tx: TxQueue, delivered: number): TunStats {
+export function queueStats(worker: WorkerStats, tx: TxQueue, delivered: number, reads: MainReads = NO_MAIN_READS): TunStats {
+  const rxPackets = worker.rxPackets + reads.packets;
   return {
     ...worker,
+    rxPackets,
+    rxBytes: worker.rxBytes + reads.bytes,
+    rxDirect: reads.packets,
     txPackets: worker.txPackets + tx.directPackets,
     txBytes: worker.txBytes + tx.directBytes,
     txErrors: worker.txErrors + tx.directErrors,
     txDirect: tx.directPackets,
     delivered,
-    queued: Math.max(0, worker.rxPackets - delivered),
+    queued: Math.max(0, rxPackets - delivered),
     txRingFull: tx.ringFull,
   };
 }
@@ -86,8 +99,8 @@ export function queueStats(worker: WorkerStats, tx: TxQueue, delivered: number):
  */
 export function sumQueueStats(queues: TunStats[], delivered: number): TuncerStats {
   const total: TuncerStats = {
-    rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0, kernelDrops: queues[0]?.kernelDrops ?? -1,
-    delivered, queued: 0, txRingFull: 0, txDirect: 0,
+    rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0, rxHandovers: 0, kernelDrops: queues[0]?.kernelDrops ?? -1,
+    delivered, queued: 0, txRingFull: 0, txDirect: 0, rxDirect: 0,
   };
   for (const q of queues) {
     total.rxPackets += q.rxPackets;
@@ -96,6 +109,8 @@ export function sumQueueStats(queues: TunStats[], delivered: number): TuncerStat
     total.txBytes += q.txBytes;
     total.txErrors += q.txErrors;
     total.rxPauses += q.rxPauses;
+    total.rxHandovers += q.rxHandovers;
+    total.rxDirect += q.rxDirect;
     total.txRingFull += q.txRingFull;
     total.txDirect += q.txDirect;
   }

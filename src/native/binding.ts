@@ -177,6 +177,16 @@ export interface NativeBinding {
   /** Watch `fd` with a uv_poll handle on this environment's event loop; `callback(status, events)`
    *  runs for each readiness (status < 0 is a libuv error). Returns a handle id. */
   pollStart(fd: number, events: number, callback: (status: number, events: number) => void): number;
+  /**
+   * A new epoll instance (close-on-exec), tracked as this thread's: `close` it. It watches
+   * an fd another thread owns: the registration follows the open file, so it goes when the
+   * owner closes the fd, and a reused number is never watched.
+   */
+  epollCreate(): number;
+  /** epoll_ctl(EPOLL_CTL_ADD) of `fd` for `events` (POLLIN/POLLOUT bits). */
+  epollAdd(ep: number, fd: number, events: number): void;
+  /** epoll_ctl(EPOLL_CTL_DEL) of `fd`. */
+  epollDel(ep: number, fd: number): void;
   /** Change the events a poll handle waits for (0 pauses it). */
   pollUpdate(id: number, events: number): void;
   /** Stop and close a poll handle; unknown ids are ignored. */

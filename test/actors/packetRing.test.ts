@@ -151,4 +151,32 @@ describe('PacketRing', () => {
     owner.awaitFdUsers(); // a refused borrow left no user behind
     await new Promise((r) => worker.once('exit', r));
   });
+
+  it('the reads change threads: hand over, hand back (waking the waiting worker), and close releases a parked worker', async () => {
+    const sab = PacketRing.allocate(4096);
+    const worker = new PacketRing(sab);
+    const main = new PacketRing(sab);
+    expect(worker.mainReadsOffered()).toBe(false);
+    main.offerMainReads(true);
+    expect(worker.mainReadsOffered()).toBe(true);
+    expect(main.mainReads()).toBe(false);
+    expect(worker.waitHandBack()).toBeUndefined(); // not handed over: nothing to wait for
+    worker.handOver();
+    expect(main.mainReads()).toBe(true);
+    // The main thread produces into the same ring while it reads; the consumer side sees it.
+    expect(main.tryWrite(Buffer.from([7]))).toBe(true);
+    main.publish();
+    expect(main.shift()).toEqual(Buffer.from([7]));
+    const back = worker.waitHandBack();
+    expect(back).toBeInstanceOf(Promise);
+    main.handBack();
+    expect(await back).toBe('ok');
+    expect(main.mainReads()).toBe(false);
+    worker.handOver();
+    const parked = worker.waitHandBack();
+    main.close(); // the interface ends while the worker is parked
+    expect(await parked).toBe('ok');
+    expect(worker.mainReadsOffered()).toBe(false);
+    expect(worker.mainReads()).toBe(false);
+  });
 });
