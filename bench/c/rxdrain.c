@@ -16,13 +16,7 @@ int main(int argc, char **argv) {
   char line[256];
   static uint8_t buf[65536 + 16];
   ready_wait(line, sizeof line);
-  if (argc > 4) {
-    long warm = atol(argv[4]), w = 0;
-    while (w < warm && read(fd, buf, sizeof buf) >= 0) w++;
-    printf("{\"warm\":%ld}\n", w);
-    fflush(stdout);
-    if (!fgets(line, sizeof line, stdin)) return 3;
-  }
+  warm_then_wait(argc, argv, fd, buf, sizeof buf, line, sizeof line);
   long count = 0;
   uint64_t bytes = 0, t0 = now_ns(), first = 0, last = 0;
   struct pollfd pfd = { .fd = fd, .events = POLLIN };

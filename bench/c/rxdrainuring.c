@@ -52,13 +52,7 @@ int main(int argc, char **argv) {
   uint8_t *slots = aligned_alloc(4096, (size_t)n * SLOT);
   char line[256];
   ready_wait(line, sizeof line);
-  if (argc > 4) {
-    long warm = atol(argv[4]), w = 0;
-    while (w < warm && read(fd, slots, SLOT) >= 0) w++;
-    printf("{\"warm\":%ld}\n", w);
-    fflush(stdout);
-    if (!fgets(line, sizeof line, stdin)) return 3;
-  }
+  warm_then_wait(argc, argv, fd, slots, SLOT, line, sizeof line);
   long count = 0;
   uint64_t bytes = 0, t0 = now_ns();
   int drained = 0;

@@ -44,6 +44,17 @@ static inline void ready_wait(char *line, size_t size) {
   if (!fgets(line, (int)size, stdin)) exit(3);
 }
 
+/* The readers' optional warm-up (argv[4]): read up to WARM packets untimed into buf, print
+ * {"warm":n}, then wait for the line that says go. */
+static inline void warm_then_wait(int argc, char **argv, int fd, uint8_t *buf, size_t size, char *line, size_t lineSize) {
+  if (argc <= 4) return;
+  long warm = atol(argv[4]), w = 0;
+  while (w < warm && read(fd, buf, size) >= 0) w++;
+  printf("{\"warm\":%ld}\n", w);
+  fflush(stdout);
+  if (!fgets(line, (int)lineSize, stdin)) exit(3);
+}
+
 static inline uint16_t csum_fold(uint32_t sum) {
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
   return (uint16_t)~sum;

@@ -6,7 +6,9 @@
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { workerPool } from '../../src/actors/workerPool.js';
-import { existsSync, readlinkSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readlinkSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { read } from '../../src/tunctl/packetIo.js';
 import { execFileSync } from 'node:child_process';
 
 function privateNetns(): boolean {
@@ -206,4 +208,14 @@ export function liveInterfaces<T extends { destroy(): Promise<void> }>(): T[] {
     await expectNoLeak(baseline);
   });
   return live;
+}
+
+/**
+ * Quieten a fresh device of this namespace for a test that counts packets: IPv6 off (no
+ * router solicitations or DAD), and what the kernel sent before that read off its `fd`.
+ */
+export async function quieten(dev: string, fd: number): Promise<void> {
+  writeFileSync(`/proc/sys/net/ipv6/conf/${dev}/disable_ipv6`, '1');
+  await sleep(50);
+  while (read(fd));
 }

@@ -2,20 +2,17 @@
 // the reads over (one thread wake-up per packet while traffic is sparse), a full batch hands
 // them back, order holds across both moves, and the epoll instance this thread watches with
 // is closed on every way out.
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Tuncer, tunctl } from '../../src/index.js';
+import { Tuncer } from '../../src/index.js';
 import { buildIcmp4EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.js';
-import { describeKernel, devExists, expectNoLeak, ifname, leakBaseline, untilSteady, type LeakBaseline } from '../helpers/kernel.js';
+import { describeKernel, devExists, ifname, liveInterfaces, quieten, untilSteady } from '../helpers/kernel.js';
 
-const live: Tuncer[] = [];
-async function make(opts: Parameters<typeof Tuncer.create>[0] = {}): Promise<Tuncer> {
-  const t = await Tuncer.create({ mode: 'tun', name: ifname('r'), addresses: ['198.18.28.1/24'], ...opts });
+const live = liveInterfaces<Tuncer>();
+async function make(): Promise<Tuncer> {
+  const t = await Tuncer.create({ mode: 'tun', name: ifname('r'), addresses: ['198.18.28.1/24'] });
   live.push(t);
-  writeFileSync(`/proc/sys/net/ipv6/conf/${t.devname}/disable_ipv6`, '1');
-  await sleep(50);
-  while (tunctl.read(t.getfd())); // what the kernel sent before IPv6 went off
+  await quieten(t.devname, t.getfd());
   return t;
 }
 const echo = (seq: number): Buffer => buildIcmp4EchoRequest({ src: '198.18.28.2', dst: '198.18.28.1', id: 8, seq });
@@ -26,15 +23,6 @@ async function roundTrip(t: Tuncer, seq: number): Promise<number> {
   expect(t.trySend(echo(seq))).toBe(true);
   return seqOf(await reply);
 }
-
-let baseline: LeakBaseline;
-beforeEach(async () => {
-  baseline = await leakBaseline();
-});
-afterEach(async () => {
-  await Promise.all(live.splice(0).map((t) => t.destroy()));
-  await expectNoLeak(baseline);
-});
 
 describeKernel('reads on the main thread while traffic is sparse', () => {
   it('a waiting recv() on an idle interface gets its packet read by the main thread: the worker handed over', async () => {

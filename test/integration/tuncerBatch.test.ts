@@ -3,22 +3,17 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Tuncer, PacketBatch, tunctl } from '../../src/index.js';
+import { Tuncer, PacketBatch } from '../../src/index.js';
 import { buildIcmp4EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.js';
-import { describeKernel, expectNoLeak, ifname, leakBaseline, type LeakBaseline } from '../helpers/kernel.js';
+import { describeKernel, expectNoLeak, ifname, leakBaseline, quieten, type LeakBaseline } from '../helpers/kernel.js';
 
 const live: Tuncer[] = [];
 const holders: ChildProcess[] = [];
 async function make(opts: Parameters<typeof Tuncer.create>[0] = {}): Promise<Tuncer> {
   const t = await Tuncer.create({ mode: 'tun', name: ifname('b'), addresses: ['198.18.22.1/24'], ...opts });
   live.push(t);
-  if (!opts.netns) {
-    writeFileSync(`/proc/sys/net/ipv6/conf/${t.devname}/disable_ipv6`, '1');
-    await sleep(50);
-    while (tunctl.read(t.getfd())); // what the kernel sent before IPv6 went off
-  }
+  if (!opts.netns) await quieten(t.devname, t.getfd());
   return t;
 }
 const echo = (seq: number): Buffer => buildIcmp4EchoRequest({ src: '198.18.22.2', dst: '198.18.22.1', id: 5, seq });
