@@ -78,6 +78,8 @@ export class WorkerLink {
   readonly #config: WorkerConfig;
   readonly #hooks: WorkerLinkHooks;
   #worker: Worker | undefined;
+  /** Set once the machine asked for the thread's end: from then on it is never handed back to the pool. */
+  #terminating = false;
   #send: (e: WorkerLinkEvent) => void = () => {};
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
@@ -119,10 +121,16 @@ export class WorkerLink {
     this.#send({ type: 'EXITED', code });
   };
 
-  /** Hand a worker whose session closed cleanly back to the pool; false if the pool has no room (it is then terminated as usual). */
+  /**
+   * Hand a worker whose session closed cleanly back to the pool; false if the pool has no room
+   * (it is then terminated as usual), or if its end was asked for meanwhile: a KILL (or the
+   * close timeout) overtook the close's reply, so the thread is being terminated and the
+   * machine waits for its `'exit'`. Handing it over would take that listener away, and the
+   * interface would never end.
+   */
   #release(): boolean {
     const worker = this.#worker;
-    if (!worker || !workerPool.hasRoom()) return false;
+    if (!worker || this.#terminating || !workerPool.hasRoom()) return false;
     worker.off('error', this.#onError);
     worker.off('exit', this.#onExit);
     worker.off('message', this.#onMessage);
@@ -228,6 +236,7 @@ export class WorkerLink {
    * which ends the main thread's direct writes on that fd (TxQueue).
    */
   #terminate(): void {
+    this.#terminating = true;
     new PacketRing(this.#config.tx).close();
     if (this.#worker) workerPool.end(this.#worker);
   }

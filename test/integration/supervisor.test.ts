@@ -37,6 +37,14 @@ async function ping(t: Tuncer, net: number, seq: number): Promise<number> {
   }
 }
 
+/** Block this thread (no event loop turns) for `ms`: workers run on, and their messages wait. */
+function busyWait(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    /* nothing */
+  }
+}
+
 async function until(cond: () => boolean, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!cond()) {
@@ -199,6 +207,48 @@ describeKernel('Supervisor with real interfaces', () => {
     expect(devExists(name)).toBe(false);
     await expectNoLeak(baseline);
   });
+
+  it('a kill that lands while a group restart stops the siblings ends at once (one_for_all, rest_for_one)', async () => {
+    // The kill overtakes the reply to a sibling's close; with room in the pool, that sibling's
+    // thread used to go back to the pool and the kill waited for its exit for ever.
+    const { workerPool } = await import('../../src/actors/workerPool.js');
+    workerPool.configure({ spares: 3 });
+    try {
+      for (const strategy of ['one_for_all', 'rest_for_one'] as const) {
+        for (let i = 0; i < 4; i++) {
+          const names = [0, 1, 2].map(() => ifname('k'));
+          let killed: Promise<number> | undefined;
+          const sup: Supervisor<Tuncer, TuncerHandle> = await Supervisor.start<Tuncer, TuncerHandle>({
+            strategy,
+            intensity: 100,
+            children: names.map((name, k) => spec(name, 40 + k, { shutdown: 2000 })),
+            observer: {
+              next: (e) => {
+                if (e.type !== 'child.restarting' || killed) return;
+                // A sibling's stop has just been asked for; its worker answers while this thread is busy.
+                killed = new Promise((resolve) =>
+                  setImmediate(() => {
+                    busyWait(30);
+                    const t0 = Date.now();
+                    void sup.kill().then(() => resolve(Date.now() - t0));
+                  }),
+                );
+              },
+            },
+          });
+          sups.push(sup);
+          await (await sup.whenRunning(strategy === 'one_for_all' ? names[2]! : names[0]!)).injectFault('exit');
+          await until(() => killed !== undefined);
+          const ms = await Promise.race([killed!, sleep(5000).then(() => Infinity)]);
+          expect(ms, `${strategy}, try ${i}: kill took ${ms} ms`).toBeLessThan(2000);
+          expect(names.filter(devExists)).toEqual([]);
+        }
+      }
+    } finally {
+      workerPool.configure({});
+    }
+    await expectNoLeak(baseline);
+  }, 60_000);
 
   it('terminateChild kills a worker that ignores the stop after its shutdown time', async () => {
     const name = ifname('h');

@@ -8,8 +8,17 @@ import { WorkerPool, workerPool } from '../../src/actors/workerPool.js';
 import { resolveTuncerOptions } from '../../src/actors/tuncerOptions.js';
 import { buildIcmp4EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.js';
 import { describeKernel, devExists, expectNoLeak, ifname, leakBaseline } from '../helpers/kernel.js';
+import { bounded } from '../helpers/bounded.js';
 
 afterEach(() => workerPool.configure({})); // back to the default
+
+/** Block this thread (no event loop turns) for `ms`: the worker runs on, and its messages wait. */
+function busyWait(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    /* nothing */
+  }
+}
 
 /**
  * Create an interface on a thread of its own, then make the pool want two spares: a clean
@@ -48,6 +57,26 @@ describeKernel('worker pool', () => {
     await t.injectFault('throw');
     expect(await t.exit).toBeInstanceOf(Error);
     expect(workerPool.reused).toBe(before);
+  });
+
+  it('a kill that overtakes the reply to a clean close ends the interface: its worker is terminated, not given back', async () => {
+    // A supervisor kills a child it is stopping (one_for_all restart, then kill): the close's
+    // reply ("reusable") arrives after the kill asked for the thread's end. Given back then,
+    // the thread lost the listener of its 'exit', and the interface never ended.
+    const baseline = await leakBaseline();
+    for (let i = 0; i < 4; i++) {
+      const before = workerPool.reused;
+      const t = await createThenWantSpares({ mode: 'tun', name: ifname('wp'), addresses: ['198.18.35.1/24'] });
+      void t.stop(); // the close is on its way to the worker
+      busyWait(50); // it answers meanwhile; this thread has not read the answer yet
+      void t.kill();
+      const ended = await bounded(t.exit, 3000, `exit after stop then kill (state ${t.state})`);
+      expect(ended).toEqual({ ok: true, value: 'killed' });
+      expect(workerPool.reused).toBe(before);
+      expect(devExists(t.devname)).toBe(false);
+    }
+    workerPool.configure({});
+    await expectNoLeak(baseline);
   });
 
   it('a worker that entered another network namespace is never given back', async () => {
