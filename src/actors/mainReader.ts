@@ -96,11 +96,13 @@ export class MainReader {
     const rx = this.#rx;
     const out = this.#out;
     if (!this.#guard.borrowFd()) return this.#giveBack();
+    let failed = false;
+    out.fill(0);
     try {
       if (!rx.reserve(4 + this.#maxRecord)) return this.#giveBack();
       (this.#native as NativeBinding).readRecords(this.#fd, rx.data, rx.regionStart, rx.regionEnd, this.#maxRecord, this.#batch, out);
     } catch {
-      return this.#giveBack();
+      failed = true; // the worker meets the error itself and reports it; what was read before it stays
     } finally {
       this.#guard.returnFd();
     }
@@ -111,6 +113,10 @@ export class MainReader {
       rx.publish();
       this.packets += packets;
       this.bytes += bytes - 4 * packets;
+    }
+    if (failed) {
+      this.#giveBack();
+      return packets > 0 ? packets : -1;
     }
     if (out[2] === 0 && packets >= this.#batch) this.#giveBack(); // a full batch: the worker reads again
     return packets;

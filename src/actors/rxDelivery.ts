@@ -231,6 +231,8 @@ export class RxDelivery {
           return;
         }
         // -1: the reads went back to the worker; wait for it as usual
+      } else {
+        reader?.unwatch(); // the reads are the worker's again (a closed ring hands them back too)
       }
       if (this.#armed) {
         rx.want(); // a wake-up is already on its way; say again that it is wanted

@@ -21,7 +21,7 @@ export interface TunStats extends WorkerStats {
   queued: number;
   /** Packets refused by `trySend` because the tx ring was full. */
   txRingFull: number;
-  /** Of `txPackets`, those `trySend` wrote from this thread (first of a tick, nothing queued): no thread wake-up. */
+  /** Of `txPackets`, those written from this thread (a lone `trySend`, or a received batch given to `sendBatch`/`sendAll`, with nothing queued): no thread wake-up. */
   txDirect: number;
   /** Of `rxPackets`, those this thread read from the fd itself (the worker had handed it the reads): no thread wake-up. */
   rxDirect: number;

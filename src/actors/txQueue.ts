@@ -165,10 +165,12 @@ export class TxQueue {
     if (!ring.borrowFd()) return 0;
     const out = this.#out;
     const end = take === batch.length ? batch.end : batch.offset(take) - 4;
+    out.fill(0);
     try {
       (this.#native as NativeBinding).writeRecords(this.#fd, batch.data, batch.start, end, out);
     } catch {
-      return 0; // cannot happen for a batch the ring delivered; the worker then writes it all
+      // A record whose length runs past the batch (never one the ring delivered): what was
+      // written before it counts below, so nothing goes out twice.
     } finally {
       ring.returnFd();
     }

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PacketRing, recordSize } from '../../src/actors/packetRing.js';
 import { RxDelivery } from '../../src/actors/rxDelivery.js';
 import { TxQueue } from '../../src/actors/txQueue.js';
+import { PacketBatch } from '../../src/actors/packetBatch.js';
 
 function setup(bytes = 4096, running = true) {
   const sab = PacketRing.allocate(bytes);
@@ -174,6 +175,24 @@ describe('TxQueue', () => {
       expect(q.directPackets).toBe(16);
       expect(readFileSync(f.path).length).toBe(16 * 65_536);
       expect(drain()).toEqual([16, 17, 18, 19]);
+      closeSync(f.fd);
+    });
+
+    it('a hand-made batch whose record runs past its end: what went out before it is not written again', () => {
+      const { q, drain } = setup();
+      const f = file('malformed');
+      q.useFd(f.fd);
+      // Two records: [4][1 1 1 1] and a header claiming 999 bytes where 2 follow.
+      const data = new Uint8Array(14);
+      new DataView(data.buffer).setUint32(0, 4, true);
+      data.fill(1, 4, 8);
+      new DataView(data.buffer).setUint32(8, 999, true);
+      data.fill(2, 12, 14);
+      const batch = new PacketBatch(data, 0, 14, Int32Array.from([4, 4, 12, 2]), 6, () => {});
+      expect(q.sendBatch(batch)).toBe(2);
+      expect(q.directPackets).toBe(1);
+      expect([...readFileSync(f.path)]).toEqual([1, 1, 1, 1]); // once
+      expect(drain()).toEqual([2]); // the rest took the ring
       closeSync(f.fd);
     });
 
