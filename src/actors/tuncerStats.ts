@@ -56,7 +56,14 @@ export interface TuncerStats extends TunStats {
 /** Counters before the worker's first answer. */
 export const NO_WORKER_STATS: Readonly<WorkerStats> = Object.freeze({ rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxPauses: 0, rxHandovers: 0, kernelDrops: 0 });
 
-/** What the main thread read from the fd itself (see `MainReader`). */
+/**
+ * What the main thread read from the fd itself (see `MainReader`).
+ *
+ * @example
+ * ```ts
+ * const reads: MainReads = { packets: reader.packets, bytes: reader.bytes };
+ * ```
+ */
 export interface MainReads {
   readonly packets: number;
   readonly bytes: number;
