@@ -124,7 +124,10 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
       this.#rx = new MergedDelivery(() => this.#name, (e) => this.#modeChanged(e));
     } else {
       this.#rx = this.#queueRx;
-      // Sparse traffic is read on this thread, once the worker hands the reads over.
+    }
+    if (cfg.queues === 1 && queueIndex === 0) {
+      // Sparse traffic is read on this thread, once the worker hands the reads over (a
+      // single-queue interface only: the queues of a multi-queue one are read by their workers).
       this.#reader = new MainReader(this.#rxRing, this.#txRing, cfg.maxRecord, cfg.batch, () => this.#queueRx.pump());
       this.#queueRx.readWith(this.#reader);
     }

@@ -195,6 +195,10 @@ describeKernel('multi-queue interfaces against the kernel', () => {
     while (got.length < 3 && Date.now() < deadline) await sleep(10);
     expect(got).toEqual([10, 11, 12]);
     expect(t.state).toBe('passive'); // three credits, spent
+    // Each queue's worker reads its own fd: none hands its reads to the main thread.
+    const s = await t.stats();
+    expect(s.rxPackets).toBeGreaterThanOrEqual(8);
+    expect(s.queues?.map((q) => [q.rxHandovers, q.rxDirect])).toEqual([[0, 0], [0, 0], [0, 0]]);
   });
 
   it('tx: each flow goes out on the queue its hash picks, in order; a flow key overrides', async () => {
