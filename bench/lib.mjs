@@ -58,6 +58,22 @@ export function stdinLines() {
 
 /** A command in network namespace `ns` (`ip netns exec`); its stdout. */
 export const nsx = (ns, ...cmd) => sh('ip', 'netns', 'exec', ns, ...cmd);
+
+/**
+ * Two namespaces `a` and `b`, IPv4 only (no router solicitations or MLD reports crossing a
+ * tunnel meanwhile), joined by a veth `veth0` with `addrA`/`addrB` (/30) at its ends.
+ */
+export function vethPair(a, b, addrA, addrB) {
+  for (const ns of [a, b]) {
+    sh('ip', 'netns', 'add', ns);
+    nsx(ns, 'ip', 'link', 'set', 'lo', 'up');
+    nsx(ns, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6');
+  }
+  sh('ip', '-n', a, 'link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'veth0', 'netns', b);
+  sh('ip', '-n', a, 'addr', 'add', `${addrA}/30`, 'dev', 'veth0');
+  sh('ip', '-n', b, 'addr', 'add', `${addrB}/30`, 'dev', 'veth0');
+  for (const ns of [a, b]) sh('ip', '-n', ns, 'link', 'set', 'veth0', 'up');
+}
 /** A client in namespace `ns`, killed after timeoutMs; its stdout. */
 export const client = (ns, timeoutMs, ...cmd) => execFileSync('ip', ['netns', 'exec', ns, ...cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
 

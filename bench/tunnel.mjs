@@ -20,7 +20,7 @@
 // datagram, and `tunnel.udp.c.gsogro`, UDP_SEGMENT on the sender (46 datagrams of 1420 bytes
 // per send(2)) and UDP_GRO on the receiver: what the UDP side could carry if a tunnel's socket
 // I/O used the kernel's UDP offloads, which node:dgram cannot ask for. Information only.
-import { scenario, args, sh, shq, child, bin, BENCH, DIST, nsx, client, waitLine } from './lib.mjs';
+import { scenario, args, shq, child, bin, BENCH, DIST, client, waitLine, vethPair } from './lib.mjs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -50,15 +50,7 @@ function iperf(port) {
 
 await scenario(
   async (out) => {
-    for (const ns of [A, B]) {
-      sh('ip', 'netns', 'add', ns);
-      nsx(ns, 'ip', 'link', 'set', 'lo', 'up');
-      nsx(ns, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6');
-    }
-    sh('ip', '-n', A, 'link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'veth0', 'netns', B);
-    sh('ip', '-n', A, 'addr', 'add', `${UNDER.A}/30`, 'dev', 'veth0');
-    sh('ip', '-n', B, 'addr', 'add', `${UNDER.B}/30`, 'dev', 'veth0');
-    for (const ns of [A, B]) sh('ip', '-n', ns, 'link', 'set', 'veth0', 'up');
+    vethPair(A, B, UNDER.A, UNDER.B);
 
     let port = 7100;
     for (const mode of MODES) {

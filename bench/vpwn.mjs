@@ -16,7 +16,7 @@
 //
 // `--opts '{"vpwns":["c","mixed","tuncer"]}'` adds a mixed pair (C listening in B, vpwn.mjs
 // connecting in A), for information: what one vpwn.mjs end adds.
-import { scenario, args, sh, shq, child, bin, BENCH, DIST, percentile, nsx, client, waitLine } from './lib.mjs';
+import { scenario, args, shq, child, bin, BENCH, DIST, percentile, client, waitLine, vethPair } from './lib.mjs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -66,16 +66,7 @@ const readyLine = (pair, listen) => (endKind(pair, listen) === 'c' ? /^ready$/ :
 
 await scenario(
   async (out) => {
-    for (const ns of [A, B]) {
-      sh('ip', 'netns', 'add', ns);
-      nsx(ns, 'ip', 'link', 'set', 'lo', 'up');
-      // IPv4 only: no router solicitations or MLD reports crossing the tunnel meanwhile.
-      nsx(ns, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6');
-    }
-    sh('ip', '-n', A, 'link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'veth0', 'netns', B);
-    sh('ip', '-n', A, 'addr', 'add', '198.18.70.1/30', 'dev', 'veth0');
-    sh('ip', '-n', B, 'addr', 'add', `${PEER}/30`, 'dev', 'veth0');
-    for (const ns of [A, B]) sh('ip', '-n', ns, 'link', 'set', 'veth0', 'up');
+    vethPair(A, B, '198.18.70.1', PEER);
 
     let port = 7000;
     for (const kind of KINDS) {

@@ -17,16 +17,10 @@
 #include "tunbench.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <time.h>
 
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
+#include "../../native/udp_gso.h"
 
 enum { SEG = 1420, SEGS = 46 };
 

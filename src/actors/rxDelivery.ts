@@ -15,7 +15,7 @@
  * (a `recv()`, or an active subscriber with credits), and the worker reads the fd only
  * while this side consumes or waits (see `PacketRing.waitData`). An untouched passive
  * interface leaves packets in the kernel's queue. While the worker has handed the reads to
- * this thread (a {@link MainReader}, see {@link RxDelivery.readWith}), this side reads the fd
+ * this thread (a {@link MainReader}, see {@link RxDelivery.readHere}), this side reads the fd
  * itself when the ring runs empty, and waits on the fd instead of the ring.
  *
  * Needs no worker: a test can produce into the ring directly.
@@ -30,7 +30,7 @@ import { tunErrorFromCode } from '../native/tunError.js';
 import { ActiveCredits, type ModeEvent } from './activeCredits.js';
 import { SlabCopier } from './slabCopier.js';
 import { ReceiveWaiters, type ReceiveWaiter } from './receiveWaiters.js';
-import type { MainReader } from './mainReader.js';
+import { MainReader } from './mainReader.js';
 
 export type { ModeEvent } from './activeCredits.js';
 
@@ -77,9 +77,12 @@ export class RxDelivery {
     this.#poison = poison;
   }
 
-  /** Read on this thread whenever the worker hands the reads over (see {@link MainReader}). */
-  readWith(reader: MainReader): void {
-    this.#reader = reader;
+  /**
+   * Read on this thread whenever the worker hands the reads over (see {@link MainReader});
+   * `guard` is the tx ring, whose control words hold the fd guard. Returns the reader.
+   */
+  readHere(guard: PacketRing, maxRecord: number, batch: number): MainReader {
+    return (this.#reader = new MainReader(this.#ring, guard, maxRecord, batch, this.pump));
   }
 
   /** True in active mode (`true`, `'once'`, or N > 0 left). */

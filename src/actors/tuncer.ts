@@ -19,7 +19,7 @@ import { pino, type Logger } from 'pino';
 import { PacketRing } from './packetRing.js';
 import { tuncerMachine, CLOSE_BOUND_MS, type TuncerExitReason } from './tuncerMachine.js';
 import { checkActive, queueConfig, receiveLimit, resolveTuncerOptions, DEFAULT_BATCH_MAX, type ActiveMode, type TuncerConfig, type TuncerOptions } from './tuncerOptions.js';
-import { MainReader } from './mainReader.js';
+import type { MainReader } from './mainReader.js';
 import { RxDelivery, type ModeEvent } from './rxDelivery.js';
 import { demandDriven } from './activeCredits.js';
 import { TxQueue } from './txQueue.js';
@@ -125,12 +125,8 @@ export class Tuncer extends TuncerControls implements AsyncDisposable {
     } else {
       this.#rx = this.#queueRx;
     }
-    if (cfg.queues === 1 && queueIndex === 0) {
-      // Sparse traffic is read on this thread, once the worker hands the reads over (a
-      // single-queue interface only: the queues of a multi-queue one are read by their workers).
-      this.#reader = new MainReader(this.#rxRing, this.#txRing, cfg.maxRecord, cfg.batch, () => this.#queueRx.pump());
-      this.#queueRx.readWith(this.#reader);
-    }
+    // Sparse traffic is read on this thread once the worker hands the reads over (single-queue interfaces only).
+    this.#reader = cfg.queues === 1 && queueIndex === 0 ? this.#queueRx.readHere(this.#txRing, cfg.maxRecord, cfg.batch) : undefined;
     this.#rx.init(cfg.active);
     this.#tx = new TxQueue(this.#txRing, () => this.#checkRunning(), cfg.timeoutMs, () => this.#name);
     this.#sender = new QueueSet([this.#txPort()], flowLayout(cfg.create));
