@@ -235,6 +235,22 @@ export class PacketRing {
     return true;
   }
 
+  /**
+   * Where to stop consuming the run {@link readable} found so that at least `bytes` are taken
+   * (or the whole run, if shorter): a record boundary, to consume between two acks (consumer).
+   *
+   * @example
+   * ```ts
+   * if (ring.readable()) write(ring.readStart, ring.chunkEnd(64 * 1024));
+   * ```
+   */
+  chunkEnd(bytes: number): number {
+    const stop = Math.min(this.readStart + bytes, this.readEnd);
+    let end = this.readStart;
+    while (end < stop) end += recordSize(this.lengthAt(end));
+    return Math.min(end, this.readEnd);
+  }
+
   /** Length of the record at `pos`. */
   lengthAt(pos: number): number {
     return this.words[pos >> 2] as number;

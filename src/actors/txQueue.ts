@@ -32,6 +32,12 @@ import { loadNative, type NativeBinding } from '../native/binding.js';
  */
 const DIRECT_BATCH_BYTES = 1024 * 1024;
 
+/**
+ * Packets `trySend` queues in one tick before it wakes a worker that sleeps, instead of
+ * waiting for the end of the tick: a loop that fills the ring then shares the work with it.
+ */
+const PUBLISH_EVERY = 32;
+
 function checkPacket(packet: unknown, index?: number): asserts packet is Uint8Array {
   const what = index === undefined ? 'packet' : `packets[${index}]`;
   assertBytes(packet, what);
@@ -79,6 +85,8 @@ export class TxQueue {
   /** Packets of a direct batch write the kernel rejected (as the worker's `txErrors`). */
   directErrors = 0;
   #flushQueued = false;
+  /** Packets queued this tick since the last publish. */
+  #sinceFlush = 0;
   #sendsWaiting = 0;
   /** The worker's fd while the interface runs (-1: no direct writes). */
   #fd = -1;
@@ -117,7 +125,14 @@ export class TxQueue {
     }
     if (!this.#flushQueued) {
       this.#flushQueued = true;
+      this.#sinceFlush = 1;
       queueMicrotask(this.#flush);
+    } else if (++this.#sinceFlush === PUBLISH_EVERY) {
+      // A long synchronous burst: wake a worker that sleeps now rather than at the end of the
+      // tick, so it writes while this thread goes on filling the ring. (Looked at once every
+      // PUBLISH_EVERY packets: the word is on a line the busy worker keeps writing.)
+      this.#sinceFlush = 0;
+      if (this.#ring.consumerWaiting()) this.#ring.publish();
     }
     return true;
   }

@@ -54,6 +54,22 @@ describe('PacketRing', () => {
     expect(c.isEmpty()).toBe(true);
   });
 
+  it('chunkEnd: a record boundary at least that many bytes in, never past the readable run', () => {
+    const sab = PacketRing.allocate(4096);
+    const p = new PacketRing(sab);
+    const c = new PacketRing(sab);
+    const lens = [100, 37, 500, 9, 64, 1];
+    for (const [i, len] of lens.entries()) expect(p.tryWrite(packet(i, len + 4))).toBe(true);
+    expect(c.readable()).toBe(true);
+    const bounds = [c.readStart];
+    for (const len of lens) bounds.push((bounds.at(-1) as number) + recordSize(len + 4));
+    expect(c.readEnd).toBe(bounds.at(-1));
+    expect(c.chunkEnd(1)).toBe(bounds[1]); // one record is the least
+    expect(c.chunkEnd(bounds[2]! - bounds[0]!)).toBe(bounds[2]); // exactly two
+    expect(c.chunkEnd(bounds[2]! - bounds[0]! + 1)).toBe(bounds[3]); // the third is whole
+    expect(c.chunkEnd(1 << 20)).toBe(c.readEnd); // the whole run
+  });
+
   it('rejects capacities that are not usable', () => {
     expect(() => PacketRing.allocate(1000)).toThrow(RangeError);
     expect(() => PacketRing.allocate(1022)).toThrow(RangeError);

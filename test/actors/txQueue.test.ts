@@ -35,6 +35,30 @@ describe('TxQueue', () => {
     expect(drain()).toEqual(packets.slice(0, taken).map((p) => p[0]));
   });
 
+  it('a long trySend burst wakes a waiting worker every 32 packets, not only at the end of the tick', async () => {
+    const { q, worker, drain } = setup(1 << 16);
+    void worker.waitData(worker.seqCount()); // the worker sleeps: it said WAITING
+    const seq = worker.seqCount();
+    for (let i = 0; i < 31; i++) expect(q.trySend(pkt(i))).toBe(true);
+    expect(worker.seqCount()).toBe(seq); // still batching
+    expect(q.trySend(pkt(31))).toBe(true);
+    expect(worker.seqCount()).toBe(seq + 1); // published mid-tick
+    for (let i = 32; i < 40; i++) q.trySend(pkt(i));
+    await Promise.resolve();
+    expect(worker.seqCount()).toBe(seq + 2); // the end of the tick publishes the rest
+    expect(drain()).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+
+  it('a long trySend burst does not publish mid-tick while the worker is busy', async () => {
+    const { q, worker, drain } = setup(1 << 16);
+    const seq = worker.seqCount();
+    for (let i = 0; i < 100; i++) q.trySend(pkt(i));
+    expect(worker.seqCount()).toBe(seq);
+    await Promise.resolve();
+    expect(worker.seqCount()).toBe(seq + 1);
+    expect(drain()).toHaveLength(100);
+  });
+
   it('sendBatch checks every packet before queueing any', () => {
     const { q, drain } = setup();
     expect(() => q.sendBatch([pkt(1), 'two' as unknown as Buffer])).toThrow(/packets\[1\] must be a Buffer/);
