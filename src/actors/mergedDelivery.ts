@@ -119,7 +119,7 @@ export class MergedDelivery {
   /** gen_tcp's `{active, Mode}`, exactly as {@link RxDelivery.setMode}. */
   setMode(mode: ActiveMode): void {
     const next = this.#am.change(mode);
-    if (next !== false) this.#waiters.rejectAll(tunErrorFromCode('EINVAL', 'recv', this.#ifname()));
+    if (next !== false && this.#waiters.length > 0) this.#waiters.rejectAll(tunErrorFromCode('EINVAL', 'recv', this.#ifname()));
     this.#schedulePump();
   }
 

@@ -107,8 +107,9 @@ export class RxDelivery {
   setMode(mode: ActiveMode): void {
     const next = this.#am.change(mode);
     if (next !== false) {
-      // Pending reads were for passive mode.
-      this.#waiters.rejectAll(tunErrorFromCode('EINVAL', 'recv', this.#ifname()));
+      // Pending reads were for passive mode. (The error only when there are any: a credit
+      // renewal every N packets must not build a stack trace each time.)
+      if (this.#waiters.length > 0) this.#waiters.rejectAll(tunErrorFromCode('EINVAL', 'recv', this.#ifname()));
       this.#schedulePump();
     }
   }

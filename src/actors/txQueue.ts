@@ -32,11 +32,6 @@ import { loadNative, type NativeBinding } from '../native/binding.js';
  */
 const DIRECT_BATCH_BYTES = 1024 * 1024;
 
-/**
- * Packets `trySend` queues in one tick before it wakes a worker that sleeps, instead of
- * waiting for the end of the tick: a loop that fills the ring then shares the work with it.
- */
-const PUBLISH_EVERY = 32;
 
 function checkPacket(packet: unknown, index?: number): asserts packet is Uint8Array {
   const what = index === undefined ? 'packet' : `packets[${index}]`;
@@ -85,8 +80,15 @@ export class TxQueue {
   /** Packets of a direct batch write the kernel rejected (as the worker's `txErrors`). */
   directErrors = 0;
   #flushQueued = false;
-  /** Packets queued this tick since the last publish. */
+  /** Bytes queued this tick since the last publish. */
   #sinceFlush = 0;
+  /**
+   * Bytes `trySend` queues in one tick before it wakes a worker that sleeps, instead of
+   * waiting for the end of the tick (an eighth of the ring): a loop that fills the ring then
+   * shares the work with the worker, while a tick of small packets (TCP acks) still wakes it
+   * once.
+   */
+  readonly #publishAt: number;
   #sendsWaiting = 0;
   /** The worker's fd while the interface runs (-1: no direct writes). */
   #fd = -1;
@@ -103,6 +105,7 @@ export class TxQueue {
     this.#check = check;
     this.#timeoutMs = timeoutMs;
     this.#ifname = ifname;
+    this.#publishAt = ring.capacity >> 3;
   }
 
   /**
@@ -125,12 +128,12 @@ export class TxQueue {
     }
     if (!this.#flushQueued) {
       this.#flushQueued = true;
-      this.#sinceFlush = 1;
+      this.#sinceFlush = packet.length;
       queueMicrotask(this.#flush);
-    } else if (++this.#sinceFlush === PUBLISH_EVERY) {
+    } else if ((this.#sinceFlush += packet.length) >= this.#publishAt) {
       // A long synchronous burst: wake a worker that sleeps now rather than at the end of the
-      // tick, so it writes while this thread goes on filling the ring. (Looked at once every
-      // PUBLISH_EVERY packets: the word is on a line the busy worker keeps writing.)
+      // tick, so it writes while this thread goes on filling the ring. (Looked at once per
+      // #publishAt bytes: the word is on a line the busy worker keeps writing.)
       this.#sinceFlush = 0;
       if (this.#ring.consumerWaiting()) this.#ring.publish();
     }

@@ -35,28 +35,40 @@ describe('TxQueue', () => {
     expect(drain()).toEqual(packets.slice(0, taken).map((p) => p[0]));
   });
 
-  it('a long trySend burst wakes a waiting worker every 32 packets, not only at the end of the tick', async () => {
-    const { q, worker, drain } = setup(1 << 16);
+  it('a long trySend burst wakes a waiting worker every eighth of the ring, not only at the end of the tick', async () => {
+    const { q, worker, drain } = setup(1 << 16); // an eighth: 8 KiB
     void worker.waitData(worker.seqCount()); // the worker sleeps: it said WAITING
     const seq = worker.seqCount();
-    for (let i = 0; i < 31; i++) expect(q.trySend(pkt(i))).toBe(true);
-    expect(worker.seqCount()).toBe(seq); // still batching
-    expect(q.trySend(pkt(31))).toBe(true);
-    expect(worker.seqCount()).toBe(seq + 1); // published mid-tick
-    for (let i = 32; i < 40; i++) q.trySend(pkt(i));
+    for (let i = 0; i < 7; i++) expect(q.trySend(pkt(i, 1024))).toBe(true);
+    expect(worker.seqCount()).toBe(seq); // 7 KiB: still batching
+    expect(q.trySend(pkt(7, 1024))).toBe(true);
+    expect(worker.seqCount()).toBe(seq + 1); // 8 KiB: published mid-tick
+    for (let i = 8; i < 12; i++) q.trySend(pkt(i, 1024));
+    expect(worker.seqCount()).toBe(seq + 1);
     await Promise.resolve();
     expect(worker.seqCount()).toBe(seq + 2); // the end of the tick publishes the rest
-    expect(drain()).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(drain()).toEqual(Array.from({ length: 12 }, (_, i) => i));
+  });
+
+  it('a tick of small packets wakes a waiting worker once', async () => {
+    const { q, worker, drain } = setup(1 << 16);
+    void worker.waitData(worker.seqCount());
+    const seq = worker.seqCount();
+    for (let i = 0; i < 100; i++) q.trySend(pkt(i, 52)); // 5.2 KiB of TCP acks
+    expect(worker.seqCount()).toBe(seq);
+    await Promise.resolve();
+    expect(worker.seqCount()).toBe(seq + 1);
+    expect(drain()).toHaveLength(100);
   });
 
   it('a long trySend burst does not publish mid-tick while the worker is busy', async () => {
     const { q, worker, drain } = setup(1 << 16);
     const seq = worker.seqCount();
-    for (let i = 0; i < 100; i++) q.trySend(pkt(i));
+    for (let i = 0; i < 40; i++) q.trySend(pkt(i, 1024));
     expect(worker.seqCount()).toBe(seq);
     await Promise.resolve();
     expect(worker.seqCount()).toBe(seq + 1);
-    expect(drain()).toHaveLength(100);
+    expect(drain()).toHaveLength(40);
   });
 
   it('sendBatch checks every packet before queueing any', () => {
