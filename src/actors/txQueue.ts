@@ -1,7 +1,8 @@
 /**
  * Send side of an interface on the main thread: packets are copied into the tx
  * {@link PacketRing} and published to the worker once per tick (one `Atomics.notify`
- * for every packet queued in that tick).
+ * for every packet queued in that tick; a tick that queues an eighth of the ring while the
+ * worker sleeps wakes it then, so the two work side by side).
  *
  * ```
  *  trySend / send ──copy──▶ tx ring ──publish (microtask)──▶ worker: writeRecords
@@ -31,7 +32,6 @@ import { loadNative, type NativeBinding } from '../native/binding.js';
  * rest goes to the worker: it bounds how long a call holds the event loop.
  */
 const DIRECT_BATCH_BYTES = 1024 * 1024;
-
 
 function checkPacket(packet: unknown, index?: number): asserts packet is Uint8Array {
   const what = index === undefined ? 'packet' : `packets[${index}]`;
