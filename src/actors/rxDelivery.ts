@@ -240,6 +240,9 @@ export class RxDelivery {
       }
       if (this.#armed) {
         rx.want(); // a wake-up is already on its way; say again that it is wanted
+        // ... unless the producer published while WAITING was withdrawn (no notify then):
+        // the pending wait would sleep through that batch.
+        if (rx.seqCount() !== seen) continue;
         return;
       }
       const wait = rx.waitData(seen, undefined, true);
