@@ -193,14 +193,6 @@ static Napi::Value EpollAdd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// epoll_ctl(ep, EPOLL_CTL_DEL, fd).
-static Napi::Value EpollDel(const Napi::CallbackInfo& info) {
-  int ep = ArgInt32(info, 0, "ep");
-  int fd = ArgInt32(info, 1, "fd");
-  if (::epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr) < 0) throw ErrnoError(info.Env(), errno, "epoll_ctl(EPOLL_CTL_DEL)");
-  return info.Env().Undefined();
-}
-
 // malloc_trim(0) on a libuv pool thread: a Promise of whether memory went back to the system
 // (always false on C libraries other than glibc). It takes 8-14 ms, so never on the JS thread.
 class TrimWork : public Napi::AsyncWorker {
@@ -230,7 +222,6 @@ static Napi::Value MallocTrim(const Napi::CallbackInfo& info) {
 void RegisterPoll(Napi::Env env, Napi::Object exports) {
   exports.Set("epollCreate", Napi::Function::New(env, EpollCreate, "epollCreate"));
   exports.Set("epollAdd", Napi::Function::New(env, EpollAdd, "epollAdd"));
-  exports.Set("epollDel", Napi::Function::New(env, EpollDel, "epollDel"));
   exports.Set("mallocTrim", Napi::Function::New(env, MallocTrim, "mallocTrim"));
   exports.Set("openHandles", Napi::Function::New(env, OpenHandles, "openHandles"));
   exports.Set("pollStart", Napi::Function::New(env, PollStart, "pollStart"));

@@ -225,9 +225,7 @@ function onReadable(status: number): void {
       }
       const seen = rx.ackCount();
       if (!rx.reserve(4 + cfg.maxRecord)) {
-        if (unpublished > 0) rx.publish();
-        unpublished = 0;
-        pauseRx(seen, true);
+        pauseRx(seen, true); // what was read is published below, waking the consumer to make room
         return;
       }
       try {

@@ -185,8 +185,6 @@ export interface NativeBinding {
   epollCreate(): number;
   /** epoll_ctl(EPOLL_CTL_ADD) of `fd` for `events` (POLLIN/POLLOUT bits). */
   epollAdd(ep: number, fd: number, events: number): void;
-  /** epoll_ctl(EPOLL_CTL_DEL) of `fd`. */
-  epollDel(ep: number, fd: number): void;
   /** Change the events a poll handle waits for (0 pauses it). */
   pollUpdate(id: number, events: number): void;
   /** Stop and close a poll handle; unknown ids are ignored. */
