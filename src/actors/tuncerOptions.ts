@@ -12,7 +12,7 @@ import { parseAddressSpec, type AddressSpec, type TuncerRoute, type WorkerConfig
 import { checkRouteSpec } from '../tunctl/routes.js';
 import { iffFlags, type CreateOptions } from '../tunctl/create.js';
 import { info, type TunInfo } from '../tunctl/fdControl.js';
-import { assertBool, assertFd, assertIfname, assertInt, assertOptions, assertString } from '../tunctl/validate.js';
+import { assertBool, assertFd, assertIfname, assertInt, assertNoNullOptions, assertOptions, assertString } from '../tunctl/validate.js';
 import { loadNative } from '../native/binding.js';
 import { MTU_RANGE } from '../tunctl/netif.js';
 import { MAX_PACKET } from '../tunctl/packetIo.js';
@@ -190,6 +190,7 @@ function checkLogger(logger: unknown): void {
  */
 export function resolveTuncerOptions(opts: TuncerOptions): TuncerConfig {
   assertOptions(opts, 'Tuncer option', OPTION_KEYS);
+  assertNoNullOptions(opts, 'Tuncer option');
   const adopted = opts.fd === undefined ? undefined : checkAdoptedFd(opts, opts.fd);
   const queues = opts.queues ?? 1;
   assertInt(queues, 'queues', 1, MAX_QUEUES);

@@ -110,6 +110,23 @@ export function assertString(value: unknown, what: string): asserts value is str
 }
 
 /**
+ * Refuse an option given as `null`: it is not "absent" (that is a key left out, or
+ * `undefined`), so it must not fall through a `??` to the default. (`Tuncer` options; the
+ * low-level `tunctl.create` documents `null` as "default" for its mode and flags.)
+ *
+ * @example
+ * ```ts
+ * assertNoNullOptions({ noCarrier: null }, 'create option'); // TypeError
+ * ```
+ */
+export function assertNoNullOptions(value: object | undefined, what: string): void {
+  if (value === undefined) return;
+  for (const [key, v] of Object.entries(value)) {
+    if (v === null) throw new TypeError(`${what} '${key}' must not be null: leave it out for its default`);
+  }
+}
+
+/**
  * Check that an options argument is a plain object (or undefined), and that it holds
  * no keys other than `known`: a misspelt option is an error, not a silent default.
  *

@@ -3,6 +3,16 @@ import { DEFAULT_BATCH_MAX, queueConfig, receiveLimit, resolveTuncerOptions } fr
 import { MAX_PACKET } from '../../src/tunctl/packetIo.js';
 import { PacketRing } from '../../src/actors/packetRing.js';
 
+describe('resolveTuncerOptions', () => {
+  // The fuzz test's counterexample: { noCarrier: null } fell through `??` to the default.
+  it.each(['name', 'mode', 'noPi', 'vnetHdr', 'multiQueue', 'exclusive', 'oneQueue', 'noCarrier', 'active', 'rxRingBytes', 'txRingBytes', 'timeoutMs', 'queues'])(
+    'refuses %s: null with a TypeError that names it, instead of taking the default',
+    (key) => {
+      expect(() => resolveTuncerOptions({ mode: 'tun', [key]: null } as never)).toThrow(new TypeError(`Tuncer option '${key}' must not be null: leave it out for its default`));
+    },
+  );
+});
+
 describe('receiveLimit', () => {
   it('defaults and checks size for recv, max for recvBatch and batches', () => {
     expect(receiveLimit({}, 'recv')).toBe(MAX_PACKET);

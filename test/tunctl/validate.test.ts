@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertFd, assertIfname, assertInt, assertOptions } from '../../src/tunctl/validate.js';
+import { assertFd, assertIfname, assertInt, assertNoNullOptions, assertOptions } from '../../src/tunctl/validate.js';
 
 describe('assertIfname', () => {
   it.each(['tun0', 'a', 'x'.repeat(15), 'tun%d', 'é'.repeat(7), 'tap-br.1_2', '$(reboot)'])('accepts %j (names never reach a shell)', (name) => {
@@ -48,5 +48,13 @@ describe('assertOptions', () => {
     expect(() => assertOptions(undefined, 'x', [])).not.toThrow();
     expect(() => assertOptions([], 'x', [])).toThrow(TypeError);
     expect(() => assertOptions(null, 'x', [])).toThrow(TypeError);
+  });
+});
+
+describe('assertNoNullOptions', () => {
+  it('refuses an option given as null (not the same as leaving it out)', () => {
+    expect(() => assertNoNullOptions({ noCarrier: null }, 'create option')).toThrow("create option 'noCarrier' must not be null");
+    expect(() => assertNoNullOptions({ noCarrier: undefined, mode: 'tun' }, 'create option')).not.toThrow();
+    expect(() => assertNoNullOptions(undefined, 'x')).not.toThrow();
   });
 });
