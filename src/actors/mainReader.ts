@@ -34,6 +34,8 @@ export class MainReader {
   /** Packets and bytes read by this thread. */
   packets = 0;
   bytes = 0;
+  /** The last {@link read} stopped at EAGAIN: the fd was empty then. */
+  drained = false;
   readonly #rx: PacketRing;
   readonly #guard: PacketRing;
   readonly #maxRecord: number;
@@ -108,6 +110,7 @@ export class MainReader {
     }
     const bytes = out[0] as number;
     const packets = out[1] as number;
+    this.drained = !failed && out[2] === 1;
     if (packets > 0) {
       rx.commit(rx.regionStart + bytes);
       rx.publish();

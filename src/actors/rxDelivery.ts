@@ -211,6 +211,7 @@ export class RxDelivery {
       return;
     }
     const rx = this.#ring;
+    let drained = false; // this call's last read found the fd empty
     for (;;) {
       if (this.#closed) return;
       const seen = rx.seqCount();
@@ -228,7 +229,11 @@ export class RxDelivery {
       if (!rx.isEmpty()) continue;
       const reader = this.#reader;
       if (reader?.owns()) {
-        const n = reader.read();
+        // Read again only if the last read did not already find the fd empty: an empty
+        // read costs a system call per wake-up, and the fd's readiness (level-triggered)
+        // reports what arrived since.
+        const n = drained ? 0 : reader.read();
+        drained = reader.drained;
         if (n > 0) continue;
         if (n === 0) {
           reader.watch(); // empty: the fd's readiness calls pump()

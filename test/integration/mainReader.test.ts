@@ -2,9 +2,10 @@
 // the reads over (one thread wake-up per packet while traffic is sparse), a full batch hands
 // them back, order holds across both moves, and the epoll instance this thread watches with
 // is closed on every way out.
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Tuncer } from '../../src/index.js';
+import { loadNative } from '../../src/native/binding.js';
 import { buildIcmp4EchoRequest, parseIcmpEcho } from '../../src/packet/icmpEcho.js';
 import { describeKernel, devExists, ifname, liveInterfaces, quieten, untilSteady } from '../helpers/kernel.js';
 
@@ -55,6 +56,29 @@ describeKernel('reads on the main thread while traffic is sparse', () => {
     // Read at most a batch ahead, as the worker does: the other two wait, in order.
     expect([await t.recv(), await t.recv()].map(seqOf)).toEqual([4, 5]);
     expect((await t.stats()).rxDirect).toBeGreaterThanOrEqual(5);
+  });
+
+  it('one read call per sparse packet: the read that found the fd empty is not made again before waiting', async () => {
+    const t = await make();
+    await roundTrip(t, 0); // the main thread reads now
+    const got: number[] = [];
+    t.packets$.subscribe((p) => got.push(seqOf(p)));
+    t.setopt({ active: true });
+    await sleep(20);
+    // The worker has its own binding; this spy sees the main thread's reads only.
+    const reads = vi.spyOn(loadNative(), 'readRecords');
+    try {
+      for (let seq = 1; seq <= 5; seq++) {
+        expect(t.trySend(echo(seq))).toBe(true);
+        await untilSteady(() => got.length === seq, 2000);
+        await sleep(20);
+      }
+      expect(got).toEqual([1, 2, 3, 4, 5]);
+      // Each wake-up reads the reply and meets EAGAIN in the same call, then waits.
+      expect(reads).toHaveBeenCalledTimes(5);
+    } finally {
+      reads.mockRestore();
+    }
   });
 
   it('a backlog of a full batch or more goes back to the worker, and every packet arrives in order', async () => {
