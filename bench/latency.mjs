@@ -2,7 +2,9 @@
 // bound on 198.18.81.1 (bench/c/udpping) sends 64-byte datagrams to 198.18.81.2:7, routed into
 // the tun; the reflector swaps addresses and ports and writes the packet back. p50/p99 of
 // COUNT round trips after a warm-up, C reflector (bench/c/reflect) vs a Tuncer reflector
-// (active mode, bench/reflector.mjs). For each reflector, in order:
+// (active mode, bench/reflector.mjs), and, for information, the floor reflector
+// (bench/floorreflector.mjs: Node and the addon's read/write, no library logic), which says
+// how much of the gap to C is Node's own. For each reflector, in order:
 //
 // 1. back to back: COUNT round trips, each sent as soon as the previous echo is back
 //    (latency.<kind>.{p50,p99,mean});
@@ -21,7 +23,7 @@ const COUNT = opts.count ?? (opts.quick ? 3000 : 5000);
 const IDLE_COUNT = opts.idleCount ?? (opts.quick ? 100 : 200);
 const PAUSE_MS = opts.pauseMs ?? 50;
 const IDLE_MS = opts.idleMs ?? 2000;
-const REFLECTORS = opts.reflectors ?? ['c', 'tuncer'];
+const REFLECTORS = opts.reflectors ?? ['c', 'floor', 'tuncer'];
 
 /** CPU time (ns) of every thread of process `pid` so far: { total, threads: { "tid comm": ns } }. */
 function cpuTime(pid) {
@@ -65,7 +67,7 @@ await scenario(
     sh('ip', 'link', 'set', DEV, 'up');
     sh('ip', 'addr', 'add', '198.18.81.1/24', 'dev', DEV);
     for (const kind of REFLECTORS) {
-      const r = kind === 'c' ? child(bin('reflect'), [DEV]) : child(process.execPath, [join(BENCH, 'reflector.mjs'), DEV]);
+      const r = kind === 'c' ? child(bin('reflect'), [DEV]) : child(process.execPath, [join(BENCH, kind === 'floor' ? 'floorreflector.mjs' : 'reflector.mjs'), DEV]);
       await r.ready(30_000);
       const res = await roundTrips(COUNT, 500, 0).json(120_000);
       if (!res.n) throw new Error(`no echo through the ${kind} reflector (${res.lost} lost)`);

@@ -217,3 +217,5 @@ export const DIST = process.env.TUNCTL_BENCH_DIST ?? join(BENCH, '..', 'dist');
 export const loadLib = () => import(pathToFileURL(join(DIST, 'index.js')).href);
 export const loadUdp = () => import(pathToFileURL(join(DIST, 'packet', 'udp.js')).href);
 export const loadIcmp = () => import(pathToFileURL(join(DIST, 'packet', 'icmpEcho.js')).href);
+/** The addon's binding in the snapshot, for the floor programs (`floorreflector.mjs`, `vpwnfloor.mjs`) alone. */
+export const loadNative = async () => (await import(pathToFileURL(join(DIST, 'native', 'binding.js')).href)).loadNative();

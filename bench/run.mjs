@@ -280,6 +280,7 @@ function target(id) {
     // latency.tuncer.{p50,p99,mean} back to back, latency.tuncer.idle.{p50,p99,mean} with pauses
     const ref = ['latency', 'c', ...p.slice(2)].join('.');
     const q = p.at(-1);
+    if (p[1] === 'floor') return { ref, text: '(info: Node floor)' };
     return q === 'p50' ? { ref, ...atMost(1.5) } : q === 'p99' ? { ref, ...atMost(2) } : { ref, text: '(info)' };
   }
   if (id === 'idle.cpu.tuncer') return { text: '< 1 % of a core', ok: (v) => v < 1 };
@@ -289,6 +290,9 @@ function target(id) {
     return p[3] === 'p50' ? { ref, ...atMost(1.5) } : { ref, text: '(info)' };
   }
   if (p[0] === 'vpwn' && (p[1] === 'plain' || p[1] === 'reverse') && p[2] === 'tuncer') return { ref: `vpwn.${p[1]}.c`, ...atLeast(0.7) };
+  // The floor pair (Node and the addon with no library logic) against C: information.
+  if (p[0] === 'vpwn' && p[1] === 'rtt' && p[2] === 'floor') return { ref: `vpwn.rtt.c.${p[3]}`, text: '(info: Node floor)' };
+  if (p[0] === 'vpwn' && (p[1] === 'plain' || p[1] === 'reverse') && p[2] === 'floor') return { ref: `vpwn.${p[1]}.c`, text: '(info: Node floor)' };
   // Offload (issue 13): each tunnel with offload against itself without, same run.
   const timesPlain = (ref) => ({ ref, text: '>= 2.5 x plain', ok: (r) => r >= 2.5 });
   if (id === 'vpwn.offload.tuncer') return timesPlain('vpwn.plain.tuncer');

@@ -1,8 +1,10 @@
 // vpwn scenario: the vpwn example as a user would try it, with real clients. Two network
 // namespaces (vpwn<pid>a, vpwn<pid>b) joined by a veth (198.18.70.1/30 <-> 198.18.70.2/30), a
 // vpwn end in each: B listens on 198.18.70.2, A connects; the tunnel is vpwn0, 198.18.71.1/24
-// in A and 198.18.71.2/24 in B. For each pair, C (bench/c/vpwn) and then tuncer
-// (examples/vpwn/vpwn.mjs itself, its `tunctl` import resolved to the bench's snapshot):
+// in A and 198.18.71.2/24 in B. For each pair, C (bench/c/vpwn), the floor (bench/vpwnfloor.mjs:
+// Node and the addon's read/write with no library logic, for information: how much of the gap
+// to C is Node's own) and then tuncer (examples/vpwn/vpwn.mjs itself, its `tunctl` import
+// resolved to the bench's snapshot):
 //
 // - ping(8) from A to 198.18.71.2: one unmeasured echo, then COUNT (20) echoes 200 ms apart, so
 //   that every echo finds both ends idle (the cold wake-up of issue #12); RTT p50/p99 in ms;
@@ -24,7 +26,7 @@ const opts = args();
 const SECS = opts.secs ?? (opts.quick ? 2 : 4);
 const COUNT = opts.pings ?? 20;
 const INTERVAL = opts.pingInterval ?? 0.2;
-const KINDS = opts.vpwns ?? ['c', 'tuncer', 'offload'];
+const KINDS = opts.vpwns ?? ['c', 'floor', 'tuncer', 'offload'];
 const tag = `vpwn${process.pid}`;
 const A = `${tag}a`;
 const B = `${tag}b`;
@@ -37,6 +39,7 @@ const HOOK = pathToFileURL(join(BENCH, 'tunctlhook.mjs')).href;
 function vpwnEnd(pair, ns, listen, port, cidr) {
   const kind = endKind(pair, listen);
   if (kind === 'c') return child('ip', ['netns', 'exec', ns, bin('vpwn'), listen ? 'listen' : 'connect', PEER, String(port), 'vpwn0', cidr]);
+  if (kind === 'floor') return child('ip', ['netns', 'exec', ns, 'env', `TUNCTL_BENCH_DIST=${DIST}`, process.execPath, join(BENCH, 'vpwnfloor.mjs'), listen ? 'listen' : 'connect', PEER, String(port), 'vpwn0', cidr]);
   const where = listen ? ['--listen', `${PEER}:${port}`] : ['--connect', `${PEER}:${port}`];
   if (kind === 'offload') where.push('--offload');
   // The example as it is; TUNCTL_BENCH_DIST is where the hook points `tunctl`.
@@ -61,8 +64,9 @@ function iperf(port, reverse) {
 
 /** What runs at one end of a pair: 'mixed' is C in B (listening), vpwn.mjs in A. */
 const endKind = (pair, listen) => (pair === 'mixed' ? (listen ? 'c' : 'tuncer') : pair);
-// ('offload' ends are vpwn.mjs --offload: everything but C prints "connected to".)
-const readyLine = (pair, listen) => (endKind(pair, listen) === 'c' ? /^ready$/ : /connected to/);
+// ('offload' ends are vpwn.mjs --offload: vpwn.mjs prints "connected to", C and the floor "ready".)
+const plainEnd = (pair, listen) => ['c', 'floor'].includes(endKind(pair, listen));
+const readyLine = (pair, listen) => (plainEnd(pair, listen) ? /^ready$/ : /connected to/);
 
 await scenario(
   async (out) => {
@@ -72,7 +76,7 @@ await scenario(
     for (const kind of KINDS) {
       port += 1;
       const b = vpwnEnd(kind, B, true, port, `${FAR}/24`);
-      await waitLine(b, endKind(kind, true) === 'c' ? /^listening$/ : /listening on/, 30_000);
+      await waitLine(b, plainEnd(kind, true) ? /^listening$/ : /listening on/, 30_000);
       const a = vpwnEnd(kind, A, false, port, '198.18.71.1/24');
       await waitLine(a, readyLine(kind, false), 30_000);
       await waitLine(b, readyLine(kind, true), 30_000);
