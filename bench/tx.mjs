@@ -2,7 +2,9 @@
 // a tun and delivered to a UDP socket bound on the tun's address (bench/c/udpsink, 1 GiB
 // receive buffer, drained only after each writer is done so it does not compete for the CPUs).
 // Writers: C write() loop, tunctl.write loop, Tuncer.trySend (+ await send when full),
-// Tuncer.sendBatch 256 at a time (+ await sendAll of the rest when full).
+// Tuncer.sendBatch 256 at a time (+ await sendAll of the rest when full). One more C writer
+// bounds what a Node writer can reach (an information row): c2t, a producing thread and a
+// writing thread joined by a ring like tunctl's tx ring (bench/c/txwrite2t.c).
 import { scenario, args, sh, shq, child, bin, BENCH } from './lib.mjs';
 import { join } from 'node:path';
 
@@ -10,7 +12,7 @@ const DEV = 'btx0';
 const opts = args();
 const N = opts.n ?? (opts.quick ? 100_000 : 200_000);
 const PAYLOADS = opts.payloads ?? [64, 1400];
-const WRITERS = opts.writers ?? ['c', 'write', 'tuncer', 'sendBatch'];
+const WRITERS = opts.writers ?? ['c', 'c2t', 'write', 'tuncer', 'sendBatch'];
 
 await scenario(
   async (out) => {
@@ -21,8 +23,8 @@ await scenario(
     await sink.ready();
     for (const payload of PAYLOADS) {
       for (const kind of WRITERS) {
-        const w = kind === 'c'
-          ? child(bin('txwrite'), [DEV, String(N), String(payload), '198.18.80.2', '198.18.80.1', '40000', '9000'])
+        const w = kind === 'c' || kind === 'c2t'
+          ? child(bin(kind === 'c' ? 'txwrite' : 'txwrite2t'), [DEV, String(N), String(payload), '198.18.80.2', '198.18.80.1', '40000', '9000'])
           : child(process.execPath, [join(BENCH, 'txwriter.mjs'), kind, DEV, String(N), String(payload)]);
         await w.ready(30_000);
         w.send('go');
