@@ -2,6 +2,7 @@
 #ifndef TUNBENCH_H
 #define TUNBENCH_H
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
@@ -89,5 +90,15 @@ static inline size_t build_udp4(uint8_t *pkt, uint32_t src, uint32_t dst, uint16
   if (uc == 0) uc = 0xffff;
   u[6] = (uint8_t)(uc >> 8); u[7] = (uint8_t)uc;
   return total;
+}
+
+/* The tx writers' arguments, IFNAME COUNT PAYLOAD SRC DST SPORT DPORT: the packet built into
+ * pkt (its length returned) and COUNT; exits with the usage line if any is missing. */
+static inline size_t tx_args(int argc, char **argv, const char *prog, long *count, uint8_t *pkt) {
+  if (argc < 8) { fprintf(stderr, "usage: %s IFNAME COUNT PAYLOAD SRC DST SPORT DPORT\n", prog); exit(1); }
+  *count = atol(argv[2]);
+  uint32_t src, dst;
+  if (inet_pton(AF_INET, argv[4], &src) != 1 || inet_pton(AF_INET, argv[5], &dst) != 1) { fprintf(stderr, "%s: bad address\n", prog); exit(1); }
+  return build_udp4(pkt, src, dst, (uint16_t)atoi(argv[6]), (uint16_t)atoi(argv[7]), (size_t)atol(argv[3]));
 }
 #endif

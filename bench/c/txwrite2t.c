@@ -8,7 +8,6 @@
  * txwrite (whose one packet stays in its own core's cache).
  */
 #include "tunbench.h"
-#include <arpa/inet.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -80,14 +79,9 @@ static void publish(int wpos) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 8) { fprintf(stderr, "usage: txwrite2t IFNAME COUNT PAYLOAD SRC DST SPORT DPORT\n"); return 1; }
-  long count = atol(argv[2]);
-  size_t payload = (size_t)atol(argv[3]);
-  uint32_t src, dst;
-  inet_pton(AF_INET, argv[4], &src);
-  inet_pton(AF_INET, argv[5], &dst);
+  long count;
   static uint8_t pkt[65536];
-  uint32_t len = (uint32_t)build_udp4(pkt, src, dst, (uint16_t)atoi(argv[6]), (uint16_t)atoi(argv[7]), payload);
+  uint32_t len = (uint32_t)tx_args(argc, argv, "txwrite2t", &count, pkt);
   int rec = 4 + align4((int)len);
   fd = tun_attach(argv[1], 0, 0);
   ring = aligned_alloc(4096, CAP);
