@@ -28,7 +28,6 @@ import type { ActiveMode } from './tuncerOptions.js';
 import { ActiveCredits, type ModeEvent } from './activeCredits.js';
 import { SlabCopier } from './slabCopier.js';
 import { ReceiveWaiters } from './receiveWaiters.js';
-import { tunErrorFromCode } from '../native/tunError.js';
 
 /**
  * One queue as the merge sees it: the next batch of up to `max` packets, passively. The
@@ -119,7 +118,7 @@ export class MergedDelivery {
   /** gen_tcp's `{active, Mode}`, exactly as {@link RxDelivery.setMode}. */
   setMode(mode: ActiveMode): void {
     const next = this.#am.change(mode);
-    if (next !== false && this.#waiters.length > 0) this.#waiters.rejectAll(tunErrorFromCode('EINVAL', 'recv', this.#ifname()));
+    if (next !== false) this.#waiters.rejectForActive(this.#ifname);
     this.#schedulePump();
   }
 

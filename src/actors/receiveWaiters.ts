@@ -5,6 +5,7 @@
  * @module
  */
 import type { PacketBatch } from './packetBatch.js';
+import { tunErrorFromCode } from '../native/tunError.js';
 
 /**
  * One waiting receive, as the delivery serves it.
@@ -82,6 +83,15 @@ export class ReceiveWaiters {
       this.#list.push(w);
       this.#onChange();
     });
+  }
+
+  /**
+   * The mode turned active: the waiting receives were for passive mode and reject with
+   * EINVAL. The error is built only when some wait: a credit renewal every N packets must
+   * not build a stack trace each time.
+   */
+  rejectForActive(ifname: () => string): void {
+    if (this.#list.length > 0) this.rejectAll(tunErrorFromCode('EINVAL', 'recv', ifname()));
   }
 
   /** Reject every waiting receive with `err` (a mode change, the end of the interface), its abort listener removed. */

@@ -26,7 +26,6 @@ import { Subject } from 'rxjs';
 import { recordSize, type PacketRing } from './packetRing.js';
 import { PacketBatch, POISON_BYTE } from './packetBatch.js';
 import type { ActiveMode } from './tuncerOptions.js';
-import { tunErrorFromCode } from '../native/tunError.js';
 import { ActiveCredits, type ModeEvent } from './activeCredits.js';
 import { SlabCopier } from './slabCopier.js';
 import { ReceiveWaiters, type ReceiveWaiter } from './receiveWaiters.js';
@@ -107,9 +106,7 @@ export class RxDelivery {
   setMode(mode: ActiveMode): void {
     const next = this.#am.change(mode);
     if (next !== false) {
-      // Pending reads were for passive mode. (The error only when there are any: a credit
-      // renewal every N packets must not build a stack trace each time.)
-      if (this.#waiters.length > 0) this.#waiters.rejectAll(tunErrorFromCode('EINVAL', 'recv', this.#ifname()));
+      this.#waiters.rejectForActive(this.#ifname);
       this.#schedulePump();
     }
   }

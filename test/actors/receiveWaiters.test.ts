@@ -28,4 +28,20 @@ describe('ReceiveWaiters', () => {
     await expect(p).rejects.toThrow('stop');
     expect([q.length, changes]).toEqual([0, 2]);
   });
+
+  it('turning active rejects the waiting receives with EINVAL, and builds no error when none waits', async () => {
+    const q = new ReceiveWaiters(() => undefined);
+    let asked = 0;
+    const ifname = (): string => {
+      asked += 1;
+      return 'tun7';
+    };
+    q.rejectForActive(ifname);
+    expect(asked).toBe(0); // nothing waited: no error, no stack trace
+    const a = q.add(100, 0, undefined);
+    const b = q.add(0, 4, undefined);
+    q.rejectForActive(ifname);
+    for (const p of [a, b]) await expect(p).rejects.toMatchObject({ code: 'EINVAL', syscall: 'recv', ifname: 'tun7' });
+    expect([q.length, asked]).toEqual([0, 1]);
+  });
 });
