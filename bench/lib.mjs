@@ -217,5 +217,27 @@ export const DIST = process.env.TUNCTL_BENCH_DIST ?? join(BENCH, '..', 'dist');
 export const loadLib = () => import(pathToFileURL(join(DIST, 'index.js')).href);
 export const loadUdp = () => import(pathToFileURL(join(DIST, 'packet', 'udp.js')).href);
 export const loadIcmp = () => import(pathToFileURL(join(DIST, 'packet', 'icmpEcho.js')).href);
+/**
+ * Turn a received IPv4 packet (its first `n` bytes of `p`) into its answer in place: the
+ * addresses swapped, and the ports too for UDP and TCP (the checksums stay valid). False,
+ * and `p` untouched, for anything else. The latency scenario's two Node reflectors.
+ */
+export function swapEnds(p, n) {
+  if (n < 20 || p[0] >> 4 !== 4) return false;
+  for (let i = 0; i < 4; i++) {
+    const t = p[12 + i];
+    p[12 + i] = p[16 + i];
+    p[16 + i] = t;
+  }
+  const ihl = (p[0] & 15) * 4;
+  if ((p[9] === 17 || p[9] === 6) && n >= ihl + 4) {
+    const a = p[ihl], b = p[ihl + 1];
+    p[ihl] = p[ihl + 2];
+    p[ihl + 1] = p[ihl + 3];
+    p[ihl + 2] = a;
+    p[ihl + 3] = b;
+  }
+  return true;
+}
 /** The addon's binding in the snapshot, for the floor programs (`floorreflector.mjs`, `vpwnfloor.mjs`) alone. */
 export const loadNative = async () => (await import(pathToFileURL(join(DIST, 'native', 'binding.js')).href)).loadNative();

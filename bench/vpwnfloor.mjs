@@ -6,9 +6,10 @@
 // the packet, over TCP with TCP_NODELAY), the same work as the C end, all on the main thread:
 // the tun made by `tunctl.create` and configured by `tunctl.up`; a uv_poll on its fd; on
 // readiness, read() up to 64 packets with the addon and frame each into a corked net.Socket
-// (one writev a wake-up), stopping while the socket's buffer is full; the socket's chunks
-// are cut into frames and each written to the tun with the addon's write() (a failed write
-// drops the packet). Prints "listening" (listen), then "ready" once connected; ends on
+// (one writev a wake-up; one allocation a packet, the frame), stopping while the socket's
+// buffer is full; each frame of the socket's chunks is written to the tun from where it lies
+// with the addon's write() (a failed write drops the packet; only a frame that straddles two
+// chunks is copied). Prints "listening" (listen), then "ready" once connected; ends on
 // SIGTERM or when the peer closes. For information: the `floor` pair of the vpwn scenario.
 import { createConnection, createServer } from 'node:net';
 import { loadLib, loadNative } from './lib.mjs';
@@ -21,7 +22,7 @@ const [addr, prefix] = cidr.split('/');
 tunctl.up(name, addr, Number(prefix));
 
 const BURST = 64;
-const rbuf = Buffer.allocUnsafeSlow(2 + 65535);
+const rbuf = Buffer.allocUnsafeSlow(65535);
 let sock;
 let paused = false;
 const POLLIN = native.constants.POLLIN;
@@ -30,11 +31,13 @@ const poll = native.pollStart(fd, POLLIN, () => {
   if (s) s.cork();
   try {
     for (let k = 0; k < BURST; k++) {
-      const n = native.read(fd, rbuf, 2, 65535);
+      const n = native.read(fd, rbuf, 0, rbuf.length);
       if (n < 0) return;
       if (!s) continue; // no peer: dropped
-      rbuf.writeUInt16BE(n, 0);
-      if (!s.write(Buffer.from(rbuf.subarray(0, 2 + n)))) {
+      const frame = Buffer.allocUnsafe(2 + n);
+      frame.writeUInt16BE(n, 0);
+      rbuf.copy(frame, 2, 0, n);
+      if (!s.write(frame)) {
         paused = true; // until 'drain': the kernel's queue takes the backlog, and drops
         native.pollUpdate(poll, 0);
         return;
@@ -45,8 +48,7 @@ const poll = native.pollStart(fd, POLLIN, () => {
   }
 });
 
-const pending = Buffer.allocUnsafeSlow(2 + 65535);
-let fill = 0;
+let rest = null; // the start of a frame that straddles chunks
 function attach(s) {
   sock = s;
   s.setNoDelay(true);
@@ -57,28 +59,19 @@ function attach(s) {
     }
   });
   s.on('data', (chunk) => {
-    let at = 0;
-    while (at < chunk.length) {
-      const take = Math.min(chunk.length - at, pending.length - fill);
-      chunk.copy(pending, fill, at, at + take);
-      fill += take;
-      at += take;
-      let p = 0;
-      while (fill - p >= 2) {
-        const len = pending.readUInt16BE(p);
-        if (fill - p < 2 + len) break;
-        try {
-          if (len > 0) native.write(fd, pending, p + 2, len);
-        } catch {
-          /* the kernel refused it: dropped, as the C end does */
-        }
-        p += 2 + len;
+    const buf = rest ? Buffer.concat([rest, chunk]) : chunk;
+    let p = 0;
+    while (buf.length - p >= 2) {
+      const len = buf.readUInt16BE(p);
+      if (buf.length - p < 2 + len) break;
+      try {
+        if (len > 0) native.write(fd, buf, p + 2, len);
+      } catch {
+        /* the kernel refused it: dropped, as the C end does */
       }
-      if (p > 0) {
-        pending.copy(pending, 0, p, fill);
-        fill -= p;
-      }
+      p += 2 + len;
     }
+    rest = p < buf.length ? buf.subarray(p) : null; // a view: socket chunks are not reused
   });
   s.on('error', () => {});
   s.on('close', () => process.exit(0));

@@ -7,10 +7,7 @@
  * before any JavaScript: the rx.drain rows read against it as well as against rxdrain.
  */
 #include "tunbench.h"
-#include <linux/futex.h>
 #include <pthread.h>
-#include <stdatomic.h>
-#include <sys/syscall.h>
 
 #define CAP (1 << 20)
 #define MAXREC 65551
@@ -21,8 +18,6 @@ static _Atomic int W, R, WRAPAT, SEQ, WAITING, DONE;
 static long consumed;
 static uint64_t consumedBytes;
 
-static void futex(_Atomic int *a, int op, int v) { syscall(SYS_futex, a, op, v, NULL, NULL, 0); }
-static int align4(int n) { return (n + 3) & ~3; }
 
 static void *consumer(void *arg) {
   (void)arg;

@@ -6,12 +6,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
+#include <linux/futex.h>
 #include <linux/if_tun.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +69,11 @@ static inline uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n) {
   if (n & 1) sum += (uint32_t)(p[n - 1] << 8);
   return sum;
 }
+
+/* The ring programs (rxdrain2t, txwrite2t): a futex call on an atomic word, and tunctl's
+ * record padding. */
+static inline void futex(_Atomic int *a, int op, int v) { syscall(SYS_futex, a, op, v, NULL, NULL, 0); }
+static inline int align4(int n) { return (n + 3) & ~3; }
 
 /* An IPv4/UDP packet with correct checksums; returns its length. */
 static inline size_t build_udp4(uint8_t *pkt, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,

@@ -8,10 +8,7 @@
  * txwrite (whose one packet stays in its own core's cache).
  */
 #include "tunbench.h"
-#include <linux/futex.h>
 #include <pthread.h>
-#include <stdatomic.h>
-#include <sys/syscall.h>
 
 #define CAP (256 * 1024)
 #define PUBLISH 32
@@ -22,8 +19,6 @@ static _Atomic int W, R, WRAPAT, SEQ, RSEQ, WAITING, PWAITING, DONE;
 static int fd;
 static long written, errors;
 
-static void futex(_Atomic int *a, int op, int v) { syscall(SYS_futex, a, op, v, NULL, NULL, 0); }
-static int align4(int n) { return (n + 3) & ~3; }
 
 static void give_back(int r) {
   atomic_store_explicit(&R, r, memory_order_release);
